@@ -1,0 +1,1 @@
+"""Sub-commands of `python -m recommender`; each module has `register(subparsers)`."""

@@ -1,0 +1,113 @@
+"""A recommender: standardise, embed, search. Models differ only in their embedding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from recommender.catalog import Catalog
+from recommender.index import ExactIndex, Metric, NeighbourIndex
+from recommender.scaling import Standardizer
+
+
+class Embedding(Protocol):
+    """Maps standardised features (n, d) to the space neighbours are searched in (n, e)."""
+
+    def transform(self, scaled: np.ndarray) -> np.ndarray: ...
+
+
+class Identity:
+    """The standardised features themselves (plain KNN)."""
+
+    def transform(self, scaled: np.ndarray) -> np.ndarray:
+        return scaled
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Recommendations for a batch of seeds: catalog rows and scores, best first.
+
+    Row i holds `counts[i]` valid entries (fewer than k only for a tiny catalog); the rest is -1.
+    """
+
+    rows: np.ndarray  # (n, k) int64
+    scores: np.ndarray  # (n, k) float32
+
+
+class Recommender:
+    """Content-based recommendations from one embedding of a catalog.
+
+    The catalog is embedded once at construction (or loaded from an artifact), so serving a
+    catalog seed costs a lookup and a search; only feature seeds go through the embedding.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        catalog: Catalog,
+        scaler: Standardizer,
+        embedding: Embedding,
+        metric: Metric = "euclidean",
+        version: str | None = None,
+        catalog_embedding: np.ndarray | None = None,
+        index: NeighbourIndex | None = None,
+    ) -> None:
+        self.name = name
+        self.catalog = catalog
+        self.scaler = scaler
+        self.embedding = embedding
+        self.metric = metric
+        self.version = version or f"{name}-{catalog.fingerprint[:12]}"
+        if catalog_embedding is None:
+            catalog_embedding = self.embed(catalog.features)
+        self.catalog_embedding = np.ascontiguousarray(catalog_embedding, dtype=np.float32)
+        self.index = index or ExactIndex(
+            self.catalog_embedding[catalog.canonical_rows], metric=metric
+        )
+
+    def embed(self, features: np.ndarray) -> np.ndarray:
+        """Raw features (n, d) -> embedding (n, e)."""
+        return np.asarray(self.embedding.transform(self.scaler.transform(features)), np.float32)
+
+    def recommend(
+        self, seed_rows: np.ndarray, k: int, seed_features: np.ndarray | None = None
+    ) -> Neighbours:
+        """The k most similar songs for each seed, in one search for the whole batch.
+
+        `seed_rows[i]` is a catalog row, or -1 when seed i is given by `seed_features[i]` (raw
+        feature values in the catalog's feature order). A catalog seed never gets itself or
+        another row of the same song back.
+        """
+        seed_rows = np.asarray(seed_rows, dtype=np.int64)
+        known = seed_rows >= 0
+        queries = np.empty((len(seed_rows), self.catalog_embedding.shape[1]), np.float32)
+        queries[known] = self.catalog_embedding[seed_rows[known]]
+        if not known.all():
+            if seed_features is None:
+                raise ValueError("seed_features is required for seeds without a catalog row")
+            queries[~known] = self.embed(np.asarray(seed_features)[~known])
+        exclude = np.full(len(seed_rows), -1, dtype=np.int64)
+        exclude[known] = self.catalog.canonical_position[seed_rows[known]]
+        positions, scores = self.index.search(queries, k + 1)
+        return self._drop_excluded(positions, scores, exclude, k)
+
+    def _drop_excluded(
+        self, positions: np.ndarray, scores: np.ndarray, exclude: np.ndarray, k: int
+    ) -> Neighbours:
+        # Keep the first k entries of each row that are not the seed's own song.
+        keep = positions != exclude[:, None]
+        keep &= positions >= 0
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+        positions = np.take_along_axis(positions, order, axis=1)
+        scores = np.take_along_axis(scores, order, axis=1)
+        valid = np.take_along_axis(keep, order, axis=1)
+        rows = np.where(valid, self.catalog.canonical_rows[np.maximum(positions, 0)], -1)
+        return Neighbours(rows=rows, scores=np.where(valid, scores, np.float32(0)))
+
+
+def knn(catalog: Catalog, metric: Metric = "euclidean") -> Recommender:
+    """Plain KNN on standardised features: `knn` (euclidean) or `knn-cosine`."""
+    name = "knn" if metric == "euclidean" else "knn-cosine"
+    return Recommender(name, catalog, Standardizer.fit(catalog.features), Identity(), metric)
