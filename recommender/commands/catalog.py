@@ -1,4 +1,4 @@
-"""`python -m recommender catalog ...`: generate synthetic catalogs, fit their feature model."""
+"""`python -m recommender catalog ...`: inspect real exports, generate synthetic catalogs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from recommender.features import AUDIO_FEATURES
+from recommender.ingest import SchemaError, load_catalog
+from recommender.ingest.report import describe
 from recommender.synthetic import FEATURE_MODEL, fit_feature_model, generate_catalog
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("catalog", help="catalog tools")
     actions = parser.add_subparsers(dest="action", required=True)
+
+    inspect = actions.add_parser("inspect", help="show how a CSV export maps and cleans")
+    inspect.add_argument("path", type=Path)
+    inspect.add_argument(
+        "--features",
+        default=",".join(AUDIO_FEATURES),
+        help="comma-separated; extras: key, mode, popularity, explicit, year, duration_ms",
+    )
+    inspect.set_defaults(handler=_inspect)
 
     generate = actions.add_parser("generate", help="write a synthetic catalog CSV")
     generate.add_argument("--tracks", type=int, default=6000)
@@ -28,6 +40,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     fit.set_defaults(handler=_fit)
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    try:
+        result = load_catalog(args.path, feature_names=args.features.split(","))
+    except SchemaError as error:
+        print(error)
+        return 2
+    print(describe(result))
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     frame = generate_catalog(args.tracks, seed=args.seed)
     # mtime=0 keeps the gzip bytes reproducible for the same seed.
@@ -40,6 +62,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     frame = pd.read_csv(args.source)
     frame = frame.drop_duplicates(subset=["track_name", "track_artist"])
-    args.out.write_text(json.dumps(fit_feature_model(frame, args.genre_column), separators=(",", ":")))
+    args.out.write_text(
+        json.dumps(fit_feature_model(frame, args.genre_column), separators=(",", ":"))
+    )
     print(f"wrote {args.out}")
     return 0

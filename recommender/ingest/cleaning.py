@@ -1,0 +1,75 @@
+"""Cleaning as a reported step: drop incomplete and out-of-range rows, collapse duplicates.
+
+Multi-label representation: a label column of the cleaned frame holds every distinct label of
+the song (all rows with the same track id or the same normalised name+artist), sorted and
+joined with `LABEL_SEPARATOR`, e.g. `"pop|rock"`. Single-label rows are unchanged; use
+`split_labels` to read them back as sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from recommender.catalog import song_keys
+from recommender.features import FEATURE_RANGES
+
+LABEL_SEPARATOR = "|"
+
+
+def split_labels(value: object) -> frozenset[str]:
+    """`"pop|rock"` -> {"pop", "rock"}; missing or empty -> the empty set."""
+    if not isinstance(value, str):
+        return frozenset() if value is None or pd.isna(value) else frozenset({str(value)})
+    return frozenset(p for p in value.split(LABEL_SEPARATOR) if p)
+
+
+def drop_missing(frame: pd.DataFrame, features: Sequence[str]) -> tuple[pd.DataFrame, int]:
+    """Rows with every feature present and finite, and how many were dropped."""
+    values = frame[list(features)].to_numpy(np.float64)
+    complete = np.isfinite(values).all(axis=1)
+    return frame[complete], int((~complete).sum())
+
+
+def reject_out_of_range(
+    frame: pd.DataFrame, features: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, int], int]:
+    """Rows with every feature inside `FEATURE_RANGES`; per-feature counts and rows rejected.
+
+    A row out of range in two features counts once per feature and once in the row total.
+    """
+    bad = np.zeros(len(frame), dtype=bool)
+    counts: dict[str, int] = {}
+    for name in features:
+        low, high = FEATURE_RANGES[name]
+        outside = ~frame[name].between(low, high).to_numpy()
+        if outside.any():
+            counts[name] = int(outside.sum())
+        bad |= outside
+    return frame[~bad], counts, int(bad.sum())
+
+
+def collapse_duplicates(
+    frame: pd.DataFrame, labels: Sequence[str]
+) -> tuple[pd.DataFrame, int, int]:
+    """One row per track id, each carrying the label union of its whole song.
+
+    Rows of the same song under different ids stay (each id must stay servable); `Catalog`
+    groups them by name+artist so search returns the song once. Returns the frame, rows
+    collapsed into an earlier row with the same id, and rows that repeat an earlier song.
+    """
+    frame = frame.reset_index(drop=True)
+    keys = pd.Series(song_keys(frame["track_id"], frame["track_name"], frame["artist"]))
+    # A re-listed id keeps the song key of its first row, so both groupings agree.
+    keys = keys.groupby(frame["track_id"].to_numpy()).transform("first")
+    merged = frame.copy()
+    for column in labels:
+        sets = frame[column].map(split_labels)
+        union = sets.groupby(keys.to_numpy()).agg(lambda s: frozenset().union(*s))
+        merged[column] = keys.map(union).map(lambda s: LABEL_SEPARATOR.join(sorted(s)))
+    first = ~frame["track_id"].duplicated(keep="first").to_numpy()
+    kept_keys = keys[first]
+    repeated = int(kept_keys.duplicated().sum())
+    return merged[first].reset_index(drop=True), int((~first).sum()), repeated

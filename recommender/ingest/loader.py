@@ -1,0 +1,110 @@
+"""`load_catalog`: any known Spotify export -> a cleaned `Catalog` and a report of the cleaning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recommender.catalog import Catalog
+from recommender.features import AUDIO_FEATURES
+from recommender.ingest import cleaning, encoding
+from recommender.ingest.schemas import SchemaMatch, label_columns, match_schema
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """What happened to the rows of a file on their way into the catalog."""
+
+    rows_read: int
+    missing_features: int  # rows dropped: a requested feature missing or not a number
+    out_of_range: dict[str, int]  # feature -> rows with that feature outside FEATURE_RANGES
+    rejected_out_of_range: int  # rows dropped for any out-of-range feature
+    duplicate_track_ids: int  # rows merged into an earlier row with the same track id
+    duplicate_songs: int  # rows kept that repeat an earlier song (same name+artist)
+    rows_kept: int
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        return {
+            "missing_features": self.missing_features,
+            "out_of_range": self.rejected_out_of_range,
+            "duplicate_track_ids": self.duplicate_track_ids,
+        }
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    catalog: Catalog
+    schema: SchemaMatch
+    report: CleaningReport
+    label_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        return self.report.dropped
+
+
+def canonical_frame(raw: pd.DataFrame, schema: SchemaMatch) -> pd.DataFrame:
+    """Identity and feature roles under canonical names, other source columns as they are."""
+    mapping = schema.mapping
+    frame = raw.drop(columns=list(mapping.values()))
+    names = raw[mapping["track_name"]] if "track_name" in mapping else pd.Series("", raw.index)
+    artists = raw[mapping["artist"]] if "artist" in mapping else pd.Series("", raw.index)
+    frame.insert(0, "track_name", names.map(encoding.display_text))
+    frame.insert(1, "artist", artists.map(encoding.artist_text))
+    if schema.derives_ids:
+        ids = encoding.derived_ids(frame["track_name"], frame["artist"])
+    else:
+        ids = raw[mapping["track_id"]].map(encoding.track_id).tolist()
+    frame.insert(0, "track_id", ids)
+    for role, header in mapping.items():
+        if role not in ("track_id", "track_name", "artist"):
+            frame[role] = encoding.numeric_column(role, raw[header], header)
+    return frame
+
+
+def clean(
+    frame: pd.DataFrame, features: Sequence[str], labels: Sequence[str]
+) -> tuple[pd.DataFrame, CleaningReport]:
+    rows_read = len(frame)
+    # An id that is empty after trimming cannot be served: derive one from name+artist.
+    empty = frame["track_id"] == ""
+    if empty.any():
+        frame = frame.copy()
+        frame.loc[empty, "track_id"] = encoding.derived_ids(
+            frame.loc[empty, "track_name"], frame.loc[empty, "artist"]
+        )
+    frame, missing = cleaning.drop_missing(frame, features)
+    frame, per_feature, rejected = cleaning.reject_out_of_range(frame, features)
+    frame, same_id, same_song = cleaning.collapse_duplicates(frame, labels)
+    report = CleaningReport(
+        rows_read, missing, per_feature, rejected, same_id, same_song, rows_kept=len(frame)
+    )
+    return frame, report
+
+
+def load_catalog(
+    path: str | Path,
+    feature_names: Iterable[str] = AUDIO_FEATURES,
+    extra_label_columns: Iterable[str] = (),
+) -> LoadResult:
+    """Read a CSV export, map its headers, clean it and build the catalog.
+
+    Label columns (genre/playlist columns, plus `extra_label_columns`) keep the union of a
+    song's labels, '|'-joined (see `recommender.ingest.cleaning`).
+    """
+    features = tuple(feature_names)
+    raw = pd.read_csv(path, low_memory=False)
+    schema = match_schema(raw.columns, features)
+    labels = [*label_columns(raw.columns, schema.mapping)]
+    labels += [c for c in extra_label_columns if c in raw.columns and c not in labels]
+    frame, report = clean(canonical_frame(raw, schema), features, labels)
+    identity = ("track_id", "track_name", "artist")
+    extra = [c for c in frame.columns if c not in identity and c not in features]
+    frame[list(features)] = frame[list(features)].astype(np.float32)
+    catalog = Catalog.from_frame(frame, features, extra_columns=extra)
+    return LoadResult(catalog, schema, report, tuple(labels))
