@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recommender.commands import catalog
+from recommender.commands import catalog, clusters, train
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     # Each command module adds its own sub-parser and sets `handler`.
-    for module in (catalog,):
+    for module in (catalog, train, clusters):
         module.register(commands)
     args = parser.parse_args(argv)
     return int(args.handler(args) or 0)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,11 +37,44 @@ class Neighbours:
     scores: np.ndarray  # (n, k) float32
 
 
+@dataclass(frozen=True)
+class TrainingCurve:
+    """Reconstruction MSE per epoch of a trained embedding, and how long training took."""
+
+    train: tuple[float, ...]
+    validation: tuple[float, ...] = ()  # empty when trained without a validation split
+    best_epoch: int = 0  # 0-based; the weights kept are this epoch's
+    seconds: float = 0.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "train_mse": list(self.train),
+            "validation_mse": list(self.validation),
+            "best_epoch": self.best_epoch,
+            "seconds": self.seconds,
+            **dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingCurve:
+        known = {"train_mse", "validation_mse", "best_epoch", "seconds"}
+        return cls(
+            train=tuple(float(v) for v in data["train_mse"]),
+            validation=tuple(float(v) for v in data.get("validation_mse", ())),
+            best_epoch=int(data.get("best_epoch", 0)),
+            seconds=float(data.get("seconds", 0.0)),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
 class Recommender:
     """Content-based recommendations from one embedding of a catalog.
 
     The catalog is embedded once at construction (or loaded from an artifact), so serving a
     catalog seed costs a lookup and a search; only feature seeds go through the embedding.
+    `clusters` (one id per catalog row), `options` and `training_curve` describe how the model
+    was trained; they travel with it into its artifact.
     """
 
     def __init__(
@@ -53,6 +87,10 @@ class Recommender:
         version: str | None = None,
         catalog_embedding: np.ndarray | None = None,
         index: NeighbourIndex | None = None,
+        *,
+        clusters: np.ndarray | None = None,
+        options: Mapping[str, Any] | None = None,
+        training_curve: TrainingCurve | None = None,
     ) -> None:
         self.name = name
         self.catalog = catalog
@@ -66,6 +104,11 @@ class Recommender:
         self.index = index or ExactIndex(
             self.catalog_embedding[catalog.canonical_rows], metric=metric
         )
+        if clusters is not None and np.shape(clusters) != (len(catalog),):
+            raise ValueError(f"clusters must hold one id per catalog row, got {np.shape(clusters)}")
+        self.clusters = None if clusters is None else np.asarray(clusters, dtype=np.int64)
+        self.options: dict[str, Any] = dict(options or {})
+        self.training_curve = training_curve
 
     def embed(self, features: np.ndarray) -> np.ndarray:
         """Raw features (n, d) -> embedding (n, e)."""

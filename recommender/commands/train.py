@@ -1,0 +1,80 @@
+"""`python -m recommender train`: fit a model on a catalog and save it as a versioned artifact."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from recommender.artifacts import save_artifact
+from recommender.catalog import Catalog
+from recommender.models import MODEL_NAMES, resolve_options, train_model
+from recommender.synthetic import BUNDLED_CATALOG
+
+# Flag -> option name; a flag left out keeps the model's default.
+_OPTION_FLAGS = {
+    "epochs": "epochs",
+    "latent_dim": "latent_dim",
+    "hidden": "hidden",
+    "batch_size": "batch_size",
+    "learning_rate": "learning_rate",
+    "validation_split": "validation_split",
+    "patience": "patience",
+    "components": "components",
+    "clusters": "clusters",
+    "seed": "seed",
+    "metric": "metric",
+}
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("train", help="train a model and save a versioned artifact")
+    parser.add_argument("--model", choices=MODEL_NAMES, required=True)
+    parser.add_argument("--catalog", type=Path, default=BUNDLED_CATALOG)
+    parser.add_argument("--out", type=Path, required=True, help="artifacts root directory")
+    parser.add_argument("--clusters", type=int, help="KMeans clusters (0: none; default 10)")
+    parser.add_argument("--seed", type=int, help="seed for training and clustering (default 0)")
+    parser.add_argument("--metric", choices=("euclidean", "cosine"), help="pca/autoencoder")
+    parser.add_argument("--components", type=_components, help="pca: a count or a share")
+    parser.add_argument("--epochs", type=int, help="autoencoder")
+    parser.add_argument("--latent-dim", type=int, help="autoencoder")
+    parser.add_argument("--hidden", type=_sizes, help="autoencoder hidden sizes, e.g. 32,12")
+    parser.add_argument("--batch-size", type=int, help="autoencoder")
+    parser.add_argument("--learning-rate", type=float, help="autoencoder")
+    parser.add_argument("--validation-split", type=float, help="autoencoder")
+    parser.add_argument("--patience", type=int, help="autoencoder early stopping")
+    parser.set_defaults(handler=_train, parser=parser)
+
+
+def _components(text: str) -> int | float:
+    return float(text) if "." in text else int(text)
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def _train(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {
+        option: getattr(args, flag)
+        for flag, option in _OPTION_FLAGS.items()
+        if getattr(args, flag) is not None
+    }
+    try:
+        resolve_options(args.model, options)
+    except ValueError as error:
+        args.parser.error(str(error))
+    catalog = Catalog.from_csv(args.catalog)
+    print(f"training {args.model} on {len(catalog)} tracks from {args.catalog}")
+    recommender = train_model(args.model, catalog, options=options, progress=True)
+    path = save_artifact(recommender, args.out)
+    curve = recommender.training_curve
+    if curve is not None:
+        best = curve.best_epoch
+        val = f", validation MSE {curve.validation[best]:.4f}" if curve.validation else ""
+        print(
+            f"best epoch {best + 1} of {len(curve.train)}: train MSE {curve.train[best]:.4f}"
+            f"{val} ({curve.seconds:.1f} s)"
+        )
+    print(f"saved {args.model} version {recommender.version} to {path}")
+    return 0

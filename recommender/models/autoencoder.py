@@ -1,0 +1,187 @@
+"""Autoencoder embedding: trained in torch, served as numpy matmuls of the encoder weights.
+
+Training is seeded and single-threaded, so the same data, config and seed give the same
+weights. Serving needs no torch: the encoder's layers are exported as (weight, bias) arrays.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from recommender.model import TrainingCurve
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    """Default: input -> 12 -> 6 latent -> 12 -> input; ReLU between, linear latent and output."""
+
+    hidden: tuple[int, ...] = (12,)
+    latent_dim: int = 6
+    # A linear latent keeps all its dimensions alive for the distance search; True applies ReLU.
+    relu_latent: bool = False
+    epochs: int = 100
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    validation_split: float = 0.1
+    patience: int = 10  # epochs without a better validation MSE before stopping
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.latent_dim < 1 or any(h < 1 for h in self.hidden):
+            raise ValueError("layer sizes must be positive")
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
+            raise ValueError("epochs, batch_size and patience must be positive")
+        if not 0.0 <= self.validation_split < 1.0:
+            raise ValueError("validation_split must lie in [0, 1)")
+
+
+@dataclass(frozen=True)
+class EncoderEmbedding:
+    """The trained encoder as numpy: `h = relu(h @ w + b)` per layer, no ReLU on a linear last."""
+
+    weights: tuple[np.ndarray, ...]  # (in, out) float32 each
+    biases: tuple[np.ndarray, ...]  # (out,) float32 each
+    relu_latent: bool = False
+
+    def transform(self, scaled: np.ndarray) -> np.ndarray:
+        h = np.asarray(scaled, dtype=np.float32)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = h @ w
+            h += b
+            if i < last or self.relu_latent:
+                np.maximum(h, 0.0, out=h)
+        return h
+
+    def state(self) -> dict[str, np.ndarray]:
+        state = {"encoder.relu_latent": np.array([int(self.relu_latent)], dtype=np.int64)}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            state[f"encoder.{i}.weight"] = w
+            state[f"encoder.{i}.bias"] = b
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> EncoderEmbedding:
+        n = sum(1 for key in state if key.startswith("encoder.") and key.endswith(".weight"))
+        return cls(
+            tuple(np.asarray(state[f"encoder.{i}.weight"], np.float32) for i in range(n)),
+            tuple(np.asarray(state[f"encoder.{i}.bias"], np.float32) for i in range(n)),
+            bool(state["encoder.relu_latent"][0]),
+        )
+
+
+def build_network(
+    n_features: int, config: AutoencoderConfig
+) -> tuple[nn.Sequential, nn.Sequential]:
+    """(encoder, decoder): mirrored stacks of Linear layers."""
+    sizes = [n_features, *config.hidden, config.latent_dim]
+    return _stack(sizes, config.relu_latent), _stack(sizes[::-1], last_relu=False)
+
+
+def _stack(sizes: list[int], last_relu: bool) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2 or last_relu:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def export_encoder(encoder: nn.Sequential, relu_latent: bool) -> EncoderEmbedding:
+    linears = [m for m in encoder if isinstance(m, nn.Linear)]
+    return EncoderEmbedding(
+        tuple(m.weight.detach().numpy().T.copy() for m in linears),
+        tuple(m.bias.detach().numpy().copy() for m in linears),
+        relu_latent,
+    )
+
+
+def train_autoencoder(
+    scaled: np.ndarray, config: AutoencoderConfig, progress: bool = False
+) -> tuple[EncoderEmbedding, TrainingCurve]:
+    """Fit on standardised features (n, d); keep the weights of the best validation epoch."""
+    started = time.perf_counter()
+    with _single_thread():
+        torch.manual_seed(config.seed)
+        data = torch.from_numpy(np.ascontiguousarray(scaled, dtype=np.float32))
+        train, val = _split(data, config.validation_split, config.seed)
+        encoder, decoder = build_network(data.shape[1], config)
+        model = nn.Sequential(encoder, decoder)
+        optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+        shuffle = torch.Generator().manual_seed(config.seed)
+        train_curve: list[float] = []
+        val_curve: list[float] = []
+        best, best_epoch, best_state = float("inf"), 0, copy.deepcopy(model.state_dict())
+        epochs = tqdm(range(config.epochs), desc="autoencoder", unit="epoch", disable=not progress)
+        for epoch in epochs:
+            _epoch(model, optimiser, train, config.batch_size, shuffle)
+            # Both curves are measured after the epoch, so they compare like with like.
+            train_curve.append(_mse(model, train))
+            if len(val):
+                val_curve.append(_mse(model, val))
+            watched = val_curve[-1] if len(val) else train_curve[-1]
+            epochs.set_postfix(train=f"{train_curve[-1]:.4f}", val=f"{watched:.4f}")
+            if watched < best:
+                best, best_epoch, best_state = watched, epoch, copy.deepcopy(model.state_dict())
+            elif epoch - best_epoch >= config.patience:
+                break
+        epochs.close()
+        model.load_state_dict(best_state)
+    curve = TrainingCurve(
+        tuple(train_curve), tuple(val_curve), best_epoch, time.perf_counter() - started
+    )
+    return export_encoder(encoder, config.relu_latent), curve
+
+
+def _split(data: torch.Tensor, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    n_val = round(len(data) * share)
+    if n_val == 0 or n_val >= len(data):
+        return data, data[:0]
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 1))
+    return data[order[n_val:]], data[order[:n_val]]
+
+
+def _epoch(
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    data: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+) -> None:
+    """One pass of Adam over shuffled mini-batches."""
+    model.train()
+    shuffled = data[torch.randperm(len(data), generator=generator)]
+    for start in range(0, len(shuffled), batch_size):
+        batch = shuffled[start : start + batch_size]
+        optimiser.zero_grad()
+        loss = nn.functional.mse_loss(model(batch), batch)
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimiser.step()
+
+
+def _mse(model: nn.Module, data: torch.Tensor) -> float:
+    model.eval()
+    with torch.no_grad():
+        return float(nn.functional.mse_loss(model(data), data))
+
+
+@contextmanager
+def _single_thread() -> Iterator[None]:
+    # A 9-input network is far too small to gain from threads, and a fixed thread count keeps
+    # float reductions in the same order, run after run.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
