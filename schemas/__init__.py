@@ -5,8 +5,8 @@ from schemas.events import (
     MAX_K,
     SCHEMA_VERSION,
     DeadLetterReason,
-    RecommendedItem,
     Recommendations,
+    RecommendedItem,
     SongSelected,
 )
 from schemas.jsonschema import SCHEMA_FILES, render_schemas
@@ -17,8 +17,8 @@ __all__ = [
     "SCHEMA_FILES",
     "SCHEMA_VERSION",
     "DeadLetterReason",
-    "RecommendedItem",
     "Recommendations",
+    "RecommendedItem",
     "SongSelected",
     "render_schemas",
 ]

@@ -49,7 +49,9 @@ class RecommendedItem(BaseModel):
     score: float = Field(description="Higher is more similar; items are in descending order.")
     track_name: str
     artist: str
-    cluster: int | None = Field(default=None, description="The track's cluster, if the model has one.")
+    cluster: int | None = Field(
+        default=None, description="The track's cluster, if the model has one."
+    )
     features: dict[str, float] | None = None
 
 

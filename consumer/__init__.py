@@ -1,0 +1,1 @@
+"""The Encore service: consume song selections, recommend in batches, publish, commit."""

@@ -1,0 +1,116 @@
+"""Wiring: settings -> catalog and models -> topics -> clients -> the run loop, and back down."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient
+from prometheus_client import CollectorRegistry
+
+from consumer.delivery import AtLeastOnce, ExactlyOnce
+from consumer.http import Health, serve_http
+from consumer.kafka_config import admin_config, consumer_config, producer_config, redacted
+from consumer.metrics import Metrics
+from consumer.reload import ModelLoader
+from consumer.service import Service
+from consumer.settings import Guarantee, Settings
+from consumer.topics import ensure_topics
+
+log = logging.getLogger("encore")
+
+FLUSH_TIMEOUT_S = 60.0
+
+
+def wait_for_topics(settings: Settings, health: Health, should_run: list[bool]) -> None:
+    """Create the topics, retrying with backoff while the broker is unreachable."""
+    admin = AdminClient(admin_config(settings))
+    delay = 0.5
+    while should_run[0]:
+        try:
+            ensure_topics(
+                admin,
+                [settings.input_topic, settings.output_topic, settings.dlq_topic],
+                settings.partitions,
+                settings.replication_factor,
+                timeout_s=10.0,
+            )
+            health.topics_ready = True
+            return
+        except (KafkaException, TimeoutError) as exc:
+            log.warning("broker not ready (%s); retrying in %.1fs", exc, delay)
+            deadline = time.monotonic() + delay
+            while should_run[0] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            delay = min(delay * 2, 10.0)
+
+
+def delivery_class(settings: Settings) -> type[AtLeastOnce | ExactlyOnce]:
+    if settings.processing_guarantee is Guarantee.EXACTLY_ONCE:
+        return ExactlyOnce
+    return AtLeastOnce
+
+
+@contextlib.contextmanager
+def clients(settings: Settings) -> Iterator[tuple[Consumer, Producer]]:
+    delivery_cls = delivery_class(settings)
+    consumer = Consumer(consumer_config(settings))
+    producer = Producer({**producer_config(settings), **delivery_cls.producer_settings()})
+    log.info("consumer config %s", redacted(consumer_config(settings)))
+    try:
+        yield consumer, producer
+    finally:
+        producer.flush(FLUSH_TIMEOUT_S)
+        consumer.close()
+
+
+def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
+    registry = registry or CollectorRegistry()
+    metrics = Metrics(registry)
+    health = Health(settings.stall_timeout_s)
+    should_run = [True]
+    service: list[Service] = []
+    loader = ModelLoader(settings)
+
+    def on_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the current batch", signum)
+        should_run[0] = False
+        for s in service:
+            s.stop()
+
+    with contextlib.ExitStack() as stack:
+        server = serve_http(settings.metrics_host, settings.metrics_port, registry, health)
+        stack.callback(server.server_close)
+        stack.callback(server.shutdown)
+        previous = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: loader.request_reload())
+        for sig, handler in previous.items():
+            stack.callback(signal.signal, sig, handler)
+
+        models = loader.load()
+        health.model_loaded = True
+        log.info("models %s on %d tracks", models.versions(), len(models.catalog))
+        wait_for_topics(settings, health, should_run)
+        if not should_run[0]:
+            return 0
+        consumer, producer = stack.enter_context(clients(settings))
+        delivery = delivery_class(settings)(consumer, producer, FLUSH_TIMEOUT_S, health.progressed)
+        service.append(
+            Service(settings, consumer, delivery, models, metrics, health, loader.reload)
+        )
+        if not should_run[0]:
+            return 0
+        log.info(
+            "consuming %s -> %s (%s)",
+            settings.input_topic,
+            settings.output_topic,
+            settings.processing_guarantee.value,
+        )
+        service[0].run()
+    log.info("stopped cleanly")
+    return 0

@@ -1,0 +1,57 @@
+"""Turn one raw message into a valid `SongSelected`, or say why it is a dead letter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import ValidationError
+
+from recommender.features import feature_problems
+from schemas import DeadLetterReason, SongSelected
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: DeadLetterReason
+    message: str
+
+
+def decode(key: bytes | None, value: bytes | None, max_bytes: int) -> SongSelected | Rejected:
+    """Validate key and value against the wire contract (not against the catalog)."""
+    if value is None or len(value) == 0:
+        return Rejected(DeadLetterReason.INVALID_JSON, "empty value")
+    if len(value) > max_bytes:
+        return Rejected(
+            DeadLetterReason.INVALID_SCHEMA, f"value of {len(value)} bytes exceeds {max_bytes}"
+        )
+    if not key:
+        return Rejected(DeadLetterReason.INVALID_SCHEMA, "missing key (expected the user_id)")
+    try:
+        key.decode("utf-8")
+    except UnicodeDecodeError:
+        return Rejected(DeadLetterReason.INVALID_SCHEMA, "key is not UTF-8")
+    try:
+        return SongSelected.model_validate_json(value)
+    except ValidationError as exc:
+        return _classify(exc)
+
+
+def _classify(exc: ValidationError) -> Rejected:
+    errors = exc.errors(include_url=False, include_input=False)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return Rejected(DeadLetterReason.INVALID_JSON, errors[0]["msg"])
+    detail = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in errors[:5]
+    )
+    return Rejected(DeadLetterReason.INVALID_SCHEMA, detail)
+
+
+def feature_vector(
+    features: dict[str, float], feature_names: tuple[str, ...]
+) -> np.ndarray | Rejected:
+    """The catalog-ordered feature vector of a feature seed, or why it is unusable."""
+    problems = feature_problems(features, feature_names)
+    if problems:
+        return Rejected(DeadLetterReason.INVALID_FEATURES, "; ".join(problems[:5]))
+    return np.array([features[name] for name in feature_names], dtype=np.float32)

@@ -1,0 +1,74 @@
+"""Prometheus metrics of the service, registered on a registry passed in (tests get their own)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from schemas import DeadLetterReason
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.consumed = Counter(
+            "encore_selections_consumed", "Song-selected messages consumed", registry=registry
+        )
+        self.published = Counter(
+            "encore_recommendations_published",
+            "Recommendations acknowledged by the broker",
+            ["model"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "encore_dead_letters",
+            "Messages routed to the dead-letter topic and acknowledged",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in DeadLetterReason:
+            self.dead_letters.labels(reason.value)
+        self.processing = Histogram(
+            "encore_processing_latency_seconds",
+            "Per event: from consumed to every output acknowledged",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.end_to_end = Histogram(
+            "encore_end_to_end_latency_seconds",
+            "Per event: from the input message's timestamp to its output acknowledged",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "encore_batch_size",
+            "Messages per consumed batch",
+            buckets=_BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.delivery_failures = Counter(
+            "encore_delivery_failures",
+            "Outputs the broker did not acknowledge (the batch's input is not committed)",
+            registry=registry,
+        )
+        self.consume_errors = Counter(
+            "encore_consume_errors", "Errors reported by the consumer", ["code"], registry=registry
+        )
+        self.commits = Counter("encore_commits", "Input offset commits", registry=registry)
+        self.assigned_partitions = Gauge(
+            "encore_assigned_partitions",
+            "Input partitions assigned to this instance",
+            registry=registry,
+        )
+        self.ready = Gauge("encore_ready", "1 when /readyz answers 200", registry=registry)
+        self.last_progress = Gauge(
+            "encore_last_progress_timestamp_seconds",
+            "When the loop last finished a batch or found no input",
+            registry=registry,
+        )
+        self.model_info = Gauge(
+            "encore_model_info", "Loaded models", ["model", "version", "default"], registry=registry
+        )
+        self.reloads = Counter("encore_model_reloads", "Model set swaps", registry=registry)

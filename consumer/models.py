@@ -1,0 +1,41 @@
+"""The models a running service serves, by name, each with its output encoder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consumer.encode import RecommendationEncoder
+from recommender.catalog import Catalog
+from recommender.model import Recommender
+
+
+@dataclass(frozen=True)
+class Served:
+    recommender: Recommender
+    encoder: RecommendationEncoder
+
+
+class ModelSet:
+    """Immutable: a reload builds a new set and swaps it in between batches."""
+
+    def __init__(self, catalog: Catalog, recommenders: list[Recommender]) -> None:
+        if not recommenders:
+            raise ValueError("at least one model is required")
+        self.catalog = catalog
+        self.default = recommenders[0].name
+        self._served = {
+            r.name: Served(
+                r,
+                RecommendationEncoder(catalog, r.name, r.version, getattr(r, "clusters", None)),
+            )
+            for r in recommenders
+        }
+
+    def get(self, name: str | None) -> Served | None:
+        return self._served.get(name or self.default)
+
+    def versions(self) -> dict[str, str]:
+        return {name: s.recommender.version for name, s in self._served.items()}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._served.values())

@@ -1,0 +1,171 @@
+"""The run loop: consume a batch, recommend, deliver, commit; repeat until asked to stop."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from consumer.batch import BatchProcessor, BatchResult
+from consumer.delivery import AtLeastOnce, DeliveryFailed, ExactlyOnce, Output, first_offsets
+from consumer.http import Health
+from consumer.metrics import Metrics
+from consumer.models import ModelSet
+from consumer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Delivery = AtLeastOnce | ExactlyOnce
+
+
+class Service:
+    """Owns nothing it did not make: clients are created and closed by `consumer.app`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        consumer: Consumer,
+        delivery: Delivery,
+        models: ModelSet,
+        metrics: Metrics,
+        health: Health,
+        reload: Callable[[ModelSet], ModelSet | None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.consumer = consumer
+        self.delivery = delivery
+        self.processor = BatchProcessor(models, settings.k, settings.max_event_bytes)
+        self.metrics = metrics
+        self.health = health
+        self.reload = reload
+        self.running = True
+        self._failures = 0
+        self._publish_models(models)
+
+    def stop(self) -> None:
+        self.running = False
+
+    def run(self) -> None:
+        s = self.settings
+        self.consumer.subscribe(
+            [s.input_topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
+        try:
+            while self.running:
+                self._maybe_reload()
+                messages = self.consumer.consume(s.batch_size, s.batch_timeout_s)
+                self.health.progressed()
+                if messages:
+                    self._handle(messages)
+                else:
+                    self.delivery.producing.producer.poll(0)
+        finally:
+            self.health.stopping = True
+            self.delivery.commit_now()
+
+    def _handle(self, messages: list[Message]) -> None:
+        good = [m for m in messages if not m.error() or self._consume_error(m)]
+        if not good:
+            return
+        started = time.monotonic()
+        self.metrics.consumed.inc(len(good))
+        self.metrics.batch_size.observe(len(good))
+        result = self.processor.process(good)
+        try:
+            self.delivery.deliver(good, self._outputs(result))
+        except DeliveryFailed as exc:
+            self._rewind(good, exc)
+            return
+        self._failures = 0
+        self._account(good, result, started)
+
+    def _consume_error(self, message: Message) -> bool:
+        """Count a consumer error; raise if fatal. Returns False: the message is not data."""
+        error: KafkaError = message.error()
+        self.metrics.consume_errors.labels(error.name()).inc()
+        if error.fatal():
+            raise KafkaException(error)
+        if error.code() != KafkaError._PARTITION_EOF:
+            log.warning("consumer error: %s", error)
+        return False
+
+    def _outputs(self, result: BatchResult) -> list[Output]:
+        s = self.settings
+        outputs: list[Output] = [(s.output_topic, k, v, None) for k, v in result.recommendations]
+        outputs.extend((s.dlq_topic, k, v, h) for k, v, h in result.dead_letters)
+        return outputs
+
+    def _account(self, messages: list[Message], result: BatchResult, started: float) -> None:
+        m = self.metrics
+        for model, count in result.published.items():
+            m.published.labels(model).inc(count)
+        for reason in result.reasons:
+            m.dead_letters.labels(reason.value).inc()
+        now = time.time()
+        elapsed = time.monotonic() - started
+        observe_processing, observe_e2e = m.processing.observe, m.end_to_end.observe
+        for message in messages:
+            observe_processing(elapsed)
+            kind, stamp = message.timestamp()
+            if kind and stamp > 0:
+                observe_e2e(max(0.0, now - stamp / 1000.0))
+        m.commits.inc()
+        m.last_progress.set(now)
+
+    def _rewind(self, messages: list[Message], exc: DeliveryFailed) -> None:
+        """Nothing of the batch is committed; seek back so it is processed again."""
+        self.metrics.delivery_failures.inc()
+        self._failures += 1
+        backoff = min(10.0, 0.2 * 2 ** min(self._failures, 6))
+        log.error(
+            "delivery failed, batch of %d will be retried in %.1fs: %s", len(messages), backoff, exc
+        )
+        for tp in first_offsets(messages):
+            try:
+                self.consumer.seek(tp)
+            except (
+                KafkaException
+            ) as seek_error:  # partition revoked meanwhile: its new owner resumes
+                log.warning("cannot rewind %s[%d]: %s", tp.topic, tp.partition, seek_error)
+        deadline = time.monotonic() + backoff
+        while self.running and time.monotonic() < deadline:
+            self.delivery.producing.producer.poll(0.1)
+
+    def _maybe_reload(self) -> None:
+        if self.reload is None:
+            return
+        fresh = self.reload(self.processor.models)
+        if fresh is not None:
+            self.processor.models = fresh
+            self.metrics.reloads.inc()
+            self._publish_models(fresh)
+            log.info("models reloaded: %s", fresh.versions())
+
+    def _publish_models(self, models: ModelSet) -> None:
+        self.metrics.model_info.clear()
+        for name, version in models.versions().items():
+            self.metrics.model_info.labels(name, version, str(name == models.default).lower()).set(
+                1
+            )
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.health.assigned += len(partitions)
+        self.metrics.assigned_partitions.set(self.health.assigned)
+        self.metrics.ready.set(int(self.health.ready))
+        log.info("assigned %s", [p.partition for p in partitions])
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Every batch is delivered before the next consume, so what was stored is all there is.
+        try:
+            self.delivery.commit_now()
+        except KafkaException as exc:
+            log.warning("commit at revoke failed: %s", exc)
+        self.health.assigned = max(0, self.health.assigned - len(partitions))
+        self.metrics.assigned_partitions.set(self.health.assigned)
+        self.metrics.ready.set(int(self.health.ready))
+        log.info("revoked %s", [p.partition for p in partitions])

@@ -1,0 +1,55 @@
+"""Create the service's topics when they are missing, and wait until the broker lists them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+log = logging.getLogger(__name__)
+
+
+def ensure_topics(
+    admin: AdminClient,
+    names: Iterable[str],
+    partitions: int,
+    replication_factor: int = 1,
+    timeout_s: float = 30.0,
+) -> None:
+    """Create each missing topic; raise `TimeoutError` if they are not all visible in time."""
+    names = list(dict.fromkeys(names))
+    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    missing = [n for n in names if n not in existing]
+    if missing:
+        log.info("creating topics %s with %d partitions", missing, partitions)
+        futures = admin.create_topics(
+            [
+                NewTopic(n, num_partitions=partitions, replication_factor=replication_factor)
+                for n in missing
+            ],
+            operation_timeout=timeout_s,
+        )
+        for name, future in futures.items():
+            try:
+                future.result(timeout=timeout_s)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+                log.info("topic %s was created concurrently", name)
+    wait_for_topics(admin, names, timeout_s)
+
+
+def wait_for_topics(admin: AdminClient, names: Iterable[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    wanted = set(names)
+    while True:
+        metadata = admin.list_topics(timeout=max(0.1, deadline - time.monotonic()))
+        ready = {n for n in wanted if n in metadata.topics and metadata.topics[n].error is None}
+        if ready == wanted:
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"topics not available: {sorted(wanted - ready)}")
+        time.sleep(0.1)

@@ -1,0 +1,1 @@
+"""Clients around the service: publish selections (one, or simulated listeners) and tail answers."""

@@ -1,0 +1,111 @@
+"""`python -m producer`: publish selections (`select`, `simulate`) and read answers (`tail`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from confluent_kafka import Producer
+
+from producer.events import encode, listeners, selection
+from producer.kafka import add_connection_args, client_config
+from producer.tail import tail
+from recommender.catalog import Catalog
+from recommender.synthetic import BUNDLED_CATALOG
+
+
+def _select(args: argparse.Namespace) -> int:
+    features = json.loads(args.features) if args.features else None
+    event = selection(args.user_id, args.track_id, features, args.k, args.model, args.event_id)
+    producer = Producer(client_config(args))
+    key, value = encode(event)
+    producer.produce(args.topic, value, key)
+    if producer.flush(10) > 0:
+        print("not delivered within 10s", file=sys.stderr)
+        return 1
+    print(value.decode())
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    """Send `--count` selections (0: until interrupted) at `--rate` per second."""
+    catalog = Catalog.from_csv(args.catalog)
+    producer = Producer(client_config(args, **{"linger.ms": 5}))
+    stop = [False]
+    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
+    events = listeners(
+        catalog, args.users, args.seed, args.models.split(",") if args.models else None
+    )
+    start, sent = time.monotonic(), 0
+    try:
+        while not stop[0] and (args.count == 0 or sent < args.count):
+            # Pace against the clock, not with fixed sleeps, so the rate holds under load.
+            ahead = start + sent / args.rate - time.monotonic()
+            if ahead > 0:
+                producer.poll(min(ahead, 0.5))
+                continue
+            key, value = encode(next(events))
+            try:
+                producer.produce(args.topic, value, key)
+            except BufferError:
+                producer.poll(0.1)
+                continue
+            sent += 1
+            producer.poll(0)
+    except KeyboardInterrupt:
+        pass
+    producer.flush(10)
+    print(f"sent {sent} selections", file=sys.stderr)
+    return 0
+
+
+def _tail(args: argparse.Namespace) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        tail(client_config(args), args.topic, sys.stdout, args.from_beginning)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m producer", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    select = commands.add_parser("select", help="publish one selection")
+    select.add_argument("--track-id")
+    select.add_argument("--features", help="JSON object, e.g. '{\"energy\": 0.8, ...}'")
+    select.add_argument("--user-id", required=True)
+    select.add_argument("--k", type=int)
+    select.add_argument("--model")
+    select.add_argument("--event-id")
+    select.add_argument("--topic", default="song-selected")
+    select.set_defaults(handler=_select)
+
+    simulate = commands.add_parser("simulate", help="simulated listeners picking catalog songs")
+    simulate.add_argument("--rate", type=float, default=5.0, help="selections per second")
+    simulate.add_argument("--count", type=int, default=0, help="0: until interrupted")
+    simulate.add_argument("--users", type=int, default=50)
+    simulate.add_argument("--models", help="comma list to rotate through (default: the service's)")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--catalog", type=Path, default=BUNDLED_CATALOG)
+    simulate.add_argument("--topic", default="song-selected")
+    simulate.set_defaults(handler=_simulate)
+
+    tail_cmd = commands.add_parser("tail", help="print recommendations as they arrive")
+    tail_cmd.add_argument("--topic", default="recommendations")
+    tail_cmd.add_argument("--from-beginning", action="store_true")
+    tail_cmd.set_defaults(handler=_tail)
+
+    for sub in (select, simulate, tail_cmd):
+        add_connection_args(sub)
+    args = parser.parse_args(argv)
+    if args.command == "select" and (args.track_id is None) == (args.features is None):
+        parser.error("select takes exactly one of --track-id and --features")
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
