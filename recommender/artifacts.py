@@ -31,6 +31,7 @@ from recommender.models import (
     embedding_from_state,
     embedding_state,
     new_version,
+    resolve_options,
     train_model,
 )
 from recommender.scaling import Standardizer
@@ -168,7 +169,7 @@ def load_artifact(
         catalog_embedding=encoded["embedding"],
         index=index,
         clusters=encoded.get("clusters"),
-        options=manifest.get("options"),
+        options=resolve_options(name, manifest.get("options")),
         training_curve=TrainingCurve.from_dict(curve) if curve else None,
     )
 
