@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from recommender.catalog import Catalog
 from recommender.index import Metric
@@ -77,14 +78,21 @@ def train_model(
 ) -> Recommender:
     """Fit `name` on the catalog (plain KNN is only built), cluster it and give it a new version."""
     opts = resolve_options(name, options)
-    scaler = Standardizer.fit(catalog.features)
-    scaled = scaler.transform(catalog.features)
-    embedding, curve = _fit_embedding(name, scaled, opts, progress)
+    with tqdm(total=3, desc=name, unit="step", disable=not progress) as steps:
+        steps.set_postfix_str("fit")
+        scaler = Standardizer.fit(catalog.features)
+        scaled = scaler.transform(catalog.features)
+        embedding, curve = _fit_embedding(name, scaled, opts, progress)
+        steps.update()
+        steps.set_postfix_str("encode catalog")
+        catalog_embedding = np.asarray(embedding.transform(scaled), dtype=np.float32)
+        steps.update()
+        steps.set_postfix_str("cluster")
+        clusters = None
+        if opts["clusters"]:
+            clusters = fit_clusters(catalog_embedding, opts["clusters"], seed=opts["seed"])
+        steps.update()
     metric: Metric = "cosine" if name == "knn-cosine" else opts.get("metric", "euclidean")
-    catalog_embedding = np.asarray(embedding.transform(scaled), dtype=np.float32)
-    clusters = None
-    if opts["clusters"]:
-        clusters = fit_clusters(catalog_embedding, opts["clusters"], seed=opts["seed"])
     return Recommender(
         name,
         catalog,

@@ -122,7 +122,7 @@ def train_autoencoder(
         train_curve: list[float] = []
         val_curve: list[float] = []
         best, best_epoch, best_state = float("inf"), 0, copy.deepcopy(model.state_dict())
-        epochs = tqdm(range(config.epochs), desc="autoencoder", unit="epoch", disable=not progress)
+        epochs = tqdm(range(config.epochs), desc="epochs", leave=False, disable=not progress)
         for epoch in epochs:
             _epoch(model, optimiser, train, config.batch_size, shuffle)
             # Both curves are measured after the epoch, so they compare like with like.
