@@ -1,0 +1,104 @@
+"""`make run`: a local broker, the service on the bundled catalog, a simulated listener and a
+tail, so recommendations flow on screen. Ctrl-C stops all of it cleanly."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import ExitStack
+
+from embedded.broker import LocalBroker
+from producer.kafka import StopFlag
+
+
+def _wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if service.poll() is not None:
+            raise RuntimeError(f"the service exited with {service.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"service not ready after {timeout_s}s ({url})")
+
+
+def _stop(process: subprocess.Popen[bytes], timeout_s: float = 15) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def demo(args: argparse.Namespace) -> int:
+    python = sys.executable
+    with ExitStack() as stack:
+        broker = stack.enter_context(LocalBroker(args.port))
+        servers = broker.bootstrap_servers
+        print(f"broker  : Tansu at {servers} (in memory)", flush=True)
+        service = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "consumer",
+                "--bootstrap-servers",
+                servers,
+                "--models",
+                args.models,
+                "--metrics-port",
+                str(args.metrics_port),
+                *args.service_args,
+            ],
+        )
+        stack.callback(_stop, service)
+        ready_url = f"http://127.0.0.1:{args.metrics_port}/readyz"
+        _wait_ready(ready_url, service, timeout_s=120)
+        print(
+            f"service : ready; metrics at http://127.0.0.1:{args.metrics_port}/metrics", flush=True
+        )
+        listener = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "producer",
+                "simulate",
+                "--bootstrap-servers",
+                servers,
+                "--rate",
+                str(args.rate),
+                "--models",
+                args.models,
+            ],
+        )
+        stack.callback(_stop, listener)
+        print(
+            f"listener: {args.rate}/s simulated selections; Ctrl-C stops everything\n", flush=True
+        )
+        tail = subprocess.Popen([python, "-m", "producer", "tail", "--bootstrap-servers", servers])
+        stack.callback(_stop, tail)
+        flag = StopFlag()
+        while flag.running() and all(p.poll() is None for p in (service, listener, tail)):
+            time.sleep(0.2)
+        print("\nstopping...", flush=True)
+        # ExitStack stops tail, listener, service (flush + commit), then the broker.
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m embedded demo", description=__doc__)
+    parser.add_argument("--port", type=int, default=None, help="broker port (default: a free one)")
+    parser.add_argument("--metrics-port", type=int, default=9100)
+    parser.add_argument("--rate", type=float, default=2.0)
+    parser.add_argument("--models", default="knn")
+    parser.add_argument("service_args", nargs="*", help="more flags for the service, after --")
+    return demo(parser.parse_args(argv))

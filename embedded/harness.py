@@ -1,0 +1,217 @@
+"""Drive a real service against a real broker: used by the integration tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from embedded.broker import free_port
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout_s: float, what: str, step_s: float = 0.1
+) -> None:
+    """Poll `condition` until it holds; raise TimeoutError naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(step_s)
+
+
+def create_topics(servers: str, names: Iterable[str], partitions: int = 3) -> None:
+    admin = AdminClient({"bootstrap.servers": servers})
+    futures = admin.create_topics([NewTopic(n, num_partitions=partitions) for n in names])
+    for future in futures.values():
+        future.result(timeout=30)  # the admin client stays referenced until every future resolves
+
+
+def produce(servers: str, topic: str, messages: Iterable[tuple[bytes | None, bytes | None]]) -> int:
+    producer = Producer({"bootstrap.servers": servers, "linger.ms": 5, "enable.idempotence": True})
+    sent = 0
+    for key, value in messages:
+        while True:
+            try:
+                producer.produce(topic, value, key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        sent += 1
+        producer.poll(0)
+    if producer.flush(60) != 0:
+        raise RuntimeError("input not delivered")
+    return sent
+
+
+def read_topic(
+    servers: str,
+    topic: str,
+    expected: int,
+    timeout_s: float,
+    settle_s: float = 0.0,
+    isolation: str = "read_committed",
+) -> list[Message]:
+    """Every message of `topic` from the beginning, once `expected` arrived (then `settle_s`
+    more, to catch extras), or whatever arrived by the deadline."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": servers,
+            "group.id": f"reader-{topic}",
+            "enable.auto.commit": False,
+            "isolation.level": isolation,
+        }
+    )
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    found: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    settle_until: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            if settle_until is None and len(found) >= expected:
+                settle_until = time.monotonic() + settle_s
+            if settle_until is not None and time.monotonic() >= settle_until:
+                break
+            for message in consumer.consume(1000, 0.2):
+                if not message.error():
+                    found.append(message)
+    finally:
+        consumer.close()
+    return found
+
+
+def committed_offsets(servers: str, group: str, topic: str) -> dict[int, int]:
+    consumer = Consumer({"bootstrap.servers": servers, "group.id": group})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        tps = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+        return {tp.partition: tp.offset for tp in tps}
+    finally:
+        consumer.close()
+
+
+def http_get(url: str, timeout_s: float = 2.0) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metric_values(text: str, name: str) -> dict[str, float]:
+    """Samples of one metric from Prometheus text: {'label="x"': value} ('' without labels)."""
+    values = {}
+    for line in text.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            head, _, value = line.rpartition(" ")
+            labels = head[len(name) :].strip("{}")
+            if head[len(name) :][:1] in ("", "{"):
+                values[labels] = float(value)
+    return values
+
+
+@dataclass
+class ServiceProcess:
+    """`python -m consumer` in a subprocess with its own topics, group and metrics port."""
+
+    servers: str
+    topics: tuple[str, str, str]
+    group: str
+    args: Sequence[str] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path = Path("/tmp")
+    metrics_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"encore-{self.group}-{self.metrics_port}.log"
+
+    def command(self) -> list[str]:
+        input_topic, output_topic, dlq_topic = self.topics
+        return [
+            sys.executable, "-m", "consumer",
+            "--bootstrap-servers", self.servers,
+            "--input-topic", input_topic,
+            "--output-topic", output_topic,
+            "--dlq-topic", dlq_topic,
+            "--group-id", self.group,
+            "--metrics-port", str(self.metrics_port),
+            *self.args,
+        ]  # fmt: skip
+
+    def start(self, wait_ready_s: float | None = 60.0) -> ServiceProcess:
+        env = {**os.environ, **self.env}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        if wait_ready_s:
+            self.wait_ready(wait_ready_s)
+        return self
+
+    def ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"service exited with {self.process.returncode}:\n{self.log_tail()}")
+        try:
+            return http_get(self.url + "/readyz")[0] == 200
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        wait_until(self.ready, timeout_s, f"service ready\n{self.log_tail()}")
+
+    def metrics(self) -> str:
+        return http_get(self.url + "/metrics")[1]
+
+    def signal(self, signum: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        """SIGTERM and wait: the service finishes its batch, commits and exits."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def __enter__(self) -> ServiceProcess:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.stop()
