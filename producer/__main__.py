@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import signal
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from producer.events import encode, listeners, selection
-from producer.kafka import add_connection_args, client_config
+from producer.kafka import StopFlag, add_connection_args, client_config
 from producer.tail import tail
 from recommender.catalog import Catalog
 from recommender.synthetic import BUNDLED_CATALOG
@@ -36,29 +35,25 @@ def _simulate(args: argparse.Namespace) -> int:
     """Send `--count` selections (0: until interrupted) at `--rate` per second."""
     catalog = Catalog.from_csv(args.catalog)
     producer = Producer(client_config(args, **{"linger.ms": 5}))
-    stop = [False]
-    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
+    flag = StopFlag()
     events = listeners(
         catalog, args.users, args.seed, args.models.split(",") if args.models else None
     )
     start, sent = time.monotonic(), 0
-    try:
-        while not stop[0] and (args.count == 0 or sent < args.count):
-            # Pace against the clock, not with fixed sleeps, so the rate holds under load.
-            ahead = start + sent / args.rate - time.monotonic()
-            if ahead > 0:
-                producer.poll(min(ahead, 0.5))
-                continue
-            key, value = encode(next(events))
-            try:
-                producer.produce(args.topic, value, key)
-            except BufferError:
-                producer.poll(0.1)
-                continue
-            sent += 1
-            producer.poll(0)
-    except KeyboardInterrupt:
-        pass
+    while flag.running() and (args.count == 0 or sent < args.count):
+        # Pace against the clock, not with fixed sleeps, so the rate holds under load.
+        ahead = start + sent / args.rate - time.monotonic()
+        if ahead > 0:
+            producer.poll(min(ahead, 0.5))
+            continue
+        key, value = encode(next(events))
+        try:
+            producer.produce(args.topic, value, key)
+        except BufferError:
+            producer.poll(0.1)
+            continue
+        sent += 1
+        producer.poll(0)
     producer.flush(10)
     print(f"sent {sent} selections", file=sys.stderr)
     return 0

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from typing import Any
+
+
+class StopFlag:
+    """SIGINT/SIGTERM set a flag the command's loop checks, instead of raising mid-call."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._stop)
+
+    def _stop(self, _signum: int, _frame: object) -> None:
+        self.stopped = True
+
+    def running(self) -> bool:
+        return not self.stopped
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:

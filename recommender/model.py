@@ -134,6 +134,10 @@ class Recommender:
         exclude = np.full(len(seed_rows), -1, dtype=np.int64)
         exclude[known] = self.catalog.canonical_position[seed_rows[known]]
         positions, scores = self.index.search(queries, k + 1)
+        if positions.shape[1] < k + 1:  # a catalog smaller than k: pad, and say so with -1
+            pad = ((0, 0), (0, k + 1 - positions.shape[1]))
+            positions = np.pad(positions, pad, constant_values=-1)
+            scores = np.pad(scores, pad, constant_values=0)
         return self._drop_excluded(positions, scores, exclude, k)
 
     def _drop_excluded(
