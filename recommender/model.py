@@ -110,6 +110,13 @@ class Recommender:
         self.options: dict[str, Any] = dict(options or {})
         self.training_curve = training_curve
 
+    def cluster_ids(self, rows: np.ndarray) -> np.ndarray | None:
+        """The cluster of each row (-1 where the row is -1); None if trained without clusters."""
+        if self.clusters is None:
+            return None
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.where(rows >= 0, self.clusters[np.maximum(rows, 0)], -1)
+
     def embed(self, features: np.ndarray) -> np.ndarray:
         """Raw features (n, d) -> embedding (n, e)."""
         return np.asarray(self.embedding.transform(self.scaler.transform(features)), np.float32)

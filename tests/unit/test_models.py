@@ -32,6 +32,17 @@ def test_every_model_finds_the_seeds_group(catalog, name):
     assert recommender.clusters.shape == (len(catalog),)
 
 
+def test_cluster_ids_of_recommended_rows(catalog):
+    model = train_model("knn", catalog, options={"clusters": 6})
+    found = model.recommend(np.array([0, 11]), k=len(catalog))
+    ids = model.cluster_ids(found.rows)
+    assert ids.shape == found.rows.shape
+    assert (found.rows == -1).any() and (ids[found.rows == -1] == -1).all()
+    valid = found.rows >= 0
+    np.testing.assert_array_equal(ids[valid], model.clusters[found.rows[valid]])
+    assert train_model("knn", catalog, options={"clusters": 0}).cluster_ids(found.rows) is None
+
+
 def test_knn_through_train_model_equals_plain_knn(catalog):
     trained = train_model("knn", catalog, options={"clusters": 0})
     plain = knn(catalog)
