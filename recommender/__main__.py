@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recommender.commands import catalog, clusters, train
+from recommender.commands import catalog, clusters, evaluate, train
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     # Each command module adds its own sub-parser and sets `handler`.
-    for module in (catalog, train, clusters):
+    for module in (catalog, train, clusters, evaluate):
         module.register(commands)
     args = parser.parse_args(argv)
     return int(args.handler(args) or 0)

@@ -4,7 +4,7 @@
 `loader` ties them together and reports what it did.
 """
 
-from recommender.ingest.cleaning import LABEL_SEPARATOR, split_labels
+from recommender.ingest.cleaning import LABEL_SEPARATOR, first_label, split_labels
 from recommender.ingest.loader import CleaningReport, LoadResult, load_catalog
 from recommender.ingest.schemas import SchemaError, SchemaMatch
 
@@ -14,6 +14,7 @@ __all__ = [
     "LoadResult",
     "SchemaError",
     "SchemaMatch",
+    "first_label",
     "load_catalog",
     "split_labels",
 ]

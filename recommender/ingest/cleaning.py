@@ -1,9 +1,10 @@
 """Cleaning as a reported step: drop incomplete and out-of-range rows, collapse duplicates.
 
 Multi-label representation: a label column of the cleaned frame holds every distinct label of
-the song (all rows with the same track id or the same normalised name+artist), sorted and
-joined with `LABEL_SEPARATOR`, e.g. `"pop|rock"`. Single-label rows are unchanged; use
-`split_labels` to read them back as sets.
+the song (all rows with the same track id or the same normalised name+artist), in the order
+they first appear in the file, joined with `LABEL_SEPARATOR`, e.g. `"rock|pop"`. Single-label
+rows are unchanged; `split_labels` reads them back as a set, `first_label` as the label of the
+song's first row (the single-label view of the data).
 """
 
 from __future__ import annotations
@@ -24,6 +25,23 @@ def split_labels(value: object) -> frozenset[str]:
     if not isinstance(value, str):
         return frozenset() if value is None or pd.isna(value) else frozenset({str(value)})
     return frozenset(p for p in value.split(LABEL_SEPARATOR) if p)
+
+
+def first_label(value: object) -> str:
+    """`"rock|pop"` -> `"rock"`; missing -> ''."""
+    if not isinstance(value, str):
+        return "" if value is None or pd.isna(value) else str(value)
+    return value.split(LABEL_SEPARATOR, 1)[0]
+
+
+def _ordered_union(groups: pd.Series) -> str:
+    labels: dict[str, None] = {}
+    for value in groups:
+        if isinstance(value, str):
+            labels.update(dict.fromkeys(p for p in value.split(LABEL_SEPARATOR) if p))
+        elif value is not None and not pd.isna(value):
+            labels[str(value)] = None
+    return LABEL_SEPARATOR.join(labels)
 
 
 def drop_missing(frame: pd.DataFrame, features: Sequence[str]) -> tuple[pd.DataFrame, int]:
@@ -66,9 +84,8 @@ def collapse_duplicates(
     keys = keys.groupby(frame["track_id"].to_numpy()).transform("first")
     merged = frame.copy()
     for column in labels:
-        sets = frame[column].map(split_labels)
-        union = sets.groupby(keys.to_numpy()).agg(lambda s: frozenset().union(*s))
-        merged[column] = keys.map(union).map(lambda s: LABEL_SEPARATOR.join(sorted(s)))
+        union = frame[column].groupby(keys.to_numpy(), sort=False).agg(_ordered_union)
+        merged[column] = keys.map(union)
     first = ~frame["track_id"].duplicated(keep="first").to_numpy()
     kept_keys = keys[first]
     repeated = int(kept_keys.duplicated().sum())

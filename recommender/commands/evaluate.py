@@ -1,0 +1,90 @@
+"""`python -m recommender evaluate`: compare models on a labelled catalog, write a report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recommender.evaluation import Protocol, evaluate, plots, prepare, report, training
+from recommender.features import AUDIO_FEATURES
+from recommender.ingest import first_label, load_catalog
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("evaluate", help="side-by-side quality report of models")
+    parser.add_argument("--catalog", type=Path, required=True, help="any CSV export")
+    parser.add_argument("--label-column", required=True, help="e.g. playlist_genre")
+    parser.add_argument("--models", default="knn,pca,autoencoder", help="comma-separated")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--artifacts", type=Path, help="load models from here when present")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--train-fraction",
+        type=float,
+        default=0.2,
+        help="songs held out for label-trained models; never queries or candidates",
+    )
+    parser.add_argument("--label-mode", choices=("all", "first"), default="all")
+    parser.add_argument("--features", default=",".join(AUDIO_FEATURES))
+    parser.add_argument(
+        "--model-options",
+        type=json.loads,
+        default={},
+        help='JSON per model, e.g. \'{"autoencoder": {"epochs": 40}}\'',
+    )
+    parser.add_argument("--no-plots", action="store_true")
+    parser.set_defaults(handler=_evaluate)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    loaded = load_catalog(args.catalog, feature_names=args.features.split(","))
+    spec = Protocol(
+        args.label_column, args.k, args.queries, args.seed, args.train_fraction, args.label_mode
+    )
+    data = prepare(loaded.catalog, spec)
+    models: dict[str, Any] = {}
+    maps: dict[str, Any] = {}
+    for name in [n.strip() for n in args.models.split(",") if n.strip()]:
+        recommender, note = training.build(
+            name,
+            data,
+            args.label_column,
+            full_catalog=loaded.catalog,
+            artifacts=args.artifacts,
+            options=args.model_options.get(name),
+        )
+        models[name] = {**evaluate(recommender, data, args.k), "training": note}
+        maps[name] = recommender
+        p = models[name]["precision_at_k"][-1]
+        print(f"{name}: P@{args.k} {p:.4f}  MRR {models[name]['mrr']:.4f}  ({note})")
+    description = {
+        **spec.describe(),
+        "catalog": str(args.catalog),
+        "features": list(loaded.catalog.feature_names),
+        "songs_evaluated": len(data.catalog.canonical_rows),
+        "songs_held_out_for_training": len(data.train.canonical_rows),
+        "queries_drawn": len(data.queries),
+    }
+    full = {"protocol": description, "models": models}
+    json_path, _ = report.write(full, args.out)
+    if not args.no_plots:
+        _plot(full, maps, data, args)
+    print(f"wrote {json_path} and {args.out / 'report.md'}")
+    return 0
+
+
+def _plot(full: dict[str, Any], maps: dict[str, Any], data: Any, args: argparse.Namespace) -> None:
+    precision = {name: entry["precision_at_k"] for name, entry in full["models"].items()}
+    plots.precision_plot(precision, args.out / "precision_at_k.png")
+    labels = np.array([first_label(v) for v in data.catalog.labels(args.label_column)], object)
+    for name, recommender in maps.items():
+        clusters = training.cluster_ids(recommender, args.seed)
+        plots.embedding_map(
+            name, recommender.catalog_embedding, labels, clusters, args.out / f"map_{name}.png"
+        )

@@ -1,0 +1,73 @@
+"""The models an evaluation compares: trained in place, loaded from artifacts, or label-trained.
+
+Models trained without labels may see every evaluated song's features (that is how they are
+deployed); a model trained on labels sees only the training split (see `protocol`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recommender.artifacts import ArtifactNotFound, load_artifact
+from recommender.catalog import Catalog
+from recommender.evaluation.runner import EvaluationData
+from recommender.model import Recommender
+from recommender.models import train_model
+from recommender.models.clusters import fit_clusters
+from recommender.models.supervised import train_metric
+
+LabelTrainer = Callable[..., Recommender]
+LABEL_TRAINED: dict[str, LabelTrainer] = {"metric": train_metric}
+
+
+def rebuild(recommender: Recommender, catalog: Catalog) -> Recommender:
+    """The same scaler, embedding and metric, searching another catalog."""
+    return Recommender(
+        recommender.name, catalog, recommender.scaler, recommender.embedding, recommender.metric
+    )
+
+
+def build(
+    name: str,
+    data: EvaluationData,
+    label_column: str,
+    *,
+    full_catalog: Catalog,
+    artifacts: Path | None = None,
+    options: dict[str, Any] | None = None,
+) -> tuple[Recommender, str]:
+    """A recommender over `data.catalog`, and one line on how it was trained."""
+    options = dict(options or {})
+    if name in LABEL_TRAINED:
+        if len(data.train) == 0:
+            raise ValueError(f"model {name!r} trains on labels: use a train fraction above 0")
+        options.setdefault("label_column", label_column)
+        trained = LABEL_TRAINED[name](data.train, options=options)
+        songs = len(data.train.canonical_rows)
+        note = (
+            f"trained on the labels of `{options['label_column']}` of {songs} training songs, "
+            "disjoint from every query and candidate"
+        )
+        return rebuild(trained, data.catalog), note
+    if artifacts is not None:
+        try:
+            loaded = load_artifact(artifacts, name, full_catalog)
+        except ArtifactNotFound:
+            pass
+        else:
+            return rebuild(loaded, data.catalog), f"artifact {loaded.version} (no labels)"
+    trained = train_model(name, data.catalog, options=options or None)
+    return trained, "trained in place on the candidate songs' features (no labels)"
+
+
+def cluster_ids(recommender: Recommender, seed: int = 0) -> np.ndarray:
+    """The model's own cluster per catalog row, or KMeans over its embedding when it has none."""
+    clusters = getattr(recommender, "clusters", None)
+    if clusters is not None and len(clusters) == len(recommender.catalog):
+        return np.asarray(clusters)
+    n = min(10, len(np.unique(recommender.catalog_embedding, axis=0)))
+    return fit_clusters(recommender.catalog_embedding, n, seed=seed)

@@ -1,0 +1,63 @@
+"""The protocol: song-level split, queries, multi-label hits and relevant counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recommender.catalog import Catalog
+from recommender.evaluation import Protocol, evaluate, prepare, protocol
+from recommender.model import knn
+
+
+def _catalog() -> Catalog:
+    # Rows 0 and 1 are one song (same name+artist); labels '|'-joined as the loader writes them.
+    frame = pd.DataFrame(
+        {
+            "track_id": ["a", "b", "c", "d", "e"],
+            "track_name": ["One", "one", "Two", "Three", "Four"],
+            "artist": ["X", "X", "Y", "Z", "Z"],
+            "genre": ["pop|rock", "pop|rock", "rock", "edm", "pop"],
+            "danceability": [0.1, 0.1, 0.2, 0.9, 0.15],
+            "energy": [0.5, 0.5, 0.5, 0.5, 0.5],
+        }
+    )
+    return Catalog.from_frame(frame, ("danceability", "energy"), extra_columns=["genre"])
+
+
+def test_hits_intersect_label_sets_and_padding_never_hits() -> None:
+    catalog = _catalog()
+    labels, names = protocol.label_matrix(catalog, "genre")
+    assert names == ["edm", "pop", "rock"]
+    rows = np.array([[2, 3, 4, -1]])
+    assert protocol.hits(labels, np.array([0]), rows).tolist() == [[True, False, True, False]]
+    first, _ = protocol.label_matrix(catalog, "genre", mode="first")
+    assert protocol.hits(first, np.array([0]), rows).tolist() == [[False, False, True, False]]
+
+
+def test_relevant_counts_exclude_the_query_song() -> None:
+    catalog = _catalog()
+    labels, _ = protocol.label_matrix(catalog, "genre")
+    # Song "One" (rows 0, 1) shares a label with "Two" and "Four"; "Three" only with itself.
+    counts = protocol.relevant_counts(catalog, labels, np.array([0, 3]))
+    assert counts.tolist() == [2, 0]
+
+
+def test_split_keeps_songs_whole_and_queries_are_canonical() -> None:
+    catalog = _catalog()
+    train, held = protocol.split_songs(catalog, 0.5, seed=1)
+    assert set(train) | set(held) == set(range(5)) and not set(train) & set(held)
+    assert ({0, 1} <= set(train)) or ({0, 1} <= set(held))
+    queries = protocol.sample_queries(catalog, 10, seed=0)
+    assert set(queries) <= set(catalog.canonical_rows.tolist())
+
+
+def test_a_query_never_gets_its_own_song_back() -> None:
+    catalog = _catalog()
+    data = prepare(catalog, Protocol("genre", k=3, queries=10, train_fraction=0.0))
+    report = evaluate(knn(data.catalog), data, k=3)
+    rows = knn(data.catalog).recommend(data.queries, 3).rows
+    songs = data.catalog.song_ids
+    for query, recommended in zip(data.queries, rows, strict=True):
+        assert songs[query] not in {songs[r] for r in recommended if r >= 0}
+    assert len(report["precision_at_k"]) == 3
