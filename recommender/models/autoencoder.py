@@ -29,7 +29,8 @@ class AutoencoderConfig:
     latent_dim: int = 6
     # A linear latent keeps all its dimensions alive for the distance search; True applies ReLU.
     relu_latent: bool = False
-    epochs: int = 100
+    # Enough for early stopping to end training on real catalogs (~280 epochs on 28k songs).
+    epochs: int = 300
     batch_size: int = 256
     learning_rate: float = 1e-3
     validation_split: float = 0.1
