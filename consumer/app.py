@@ -92,6 +92,7 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
         for sig, handler in previous.items():
             stack.callback(signal.signal, sig, handler)
 
+        stack.callback(loader.close)
         models = loader.load()
         health.model_loaded = True
         log.info("models %s on %d tracks", models.versions(), len(models.catalog))

@@ -1,17 +1,38 @@
-"""Load the configured models, and swap in new versions between batches (SIGHUP or polling)."""
+"""Load the configured models, and swap in new versions between batches.
+
+New versions are looked for every `reload_interval_s` (or at once on SIGHUP) and loaded on a
+background thread, so the loop keeps serving the old set until the new one is complete.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 from consumer.models import ModelSet
 from consumer.settings import Settings
+from recommender.artifacts import (
+    ArtifactMismatch,
+    ArtifactNotFound,
+    latest_version,
+    load_artifact,
+    save_artifact,
+)
 from recommender.catalog import Catalog
-from recommender.model import Recommender, knn
+from recommender.model import Recommender
+from recommender.models import MODEL_NAMES, train_model
 from recommender.synthetic import BUNDLED_CATALOG
 
 log = logging.getLogger(__name__)
+
+# Models with nothing to learn: built in place when there is no artifact.
+_BUILT_IN_PLACE = ("knn", "knn-cosine")
+
+
+class ModelError(Exception):
+    """A configured model cannot be served."""
 
 
 class ModelLoader:
@@ -19,7 +40,9 @@ class ModelLoader:
         self.settings = settings
         self._catalog: Catalog | None = None
         self._reload_requested = False
-        self._next_check = 0.0
+        self._next_check = time.monotonic() + settings.reload_interval_s
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encore-reload")
+        self._pending: Future[ModelSet] | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -32,23 +55,59 @@ class ModelLoader:
         self._reload_requested = True
 
     def load(self) -> ModelSet:
-        return ModelSet(self.catalog, [self._build(name) for name in self.settings.models])
+        unknown = [n for n in self.settings.models if n not in MODEL_NAMES]
+        if unknown:
+            raise ModelError(f"unknown model(s) {unknown}; choose from {', '.join(MODEL_NAMES)}")
+        return ModelSet(self.catalog, [self._load_one(name) for name in self.settings.models])
 
-    def _build(self, name: str) -> Recommender:
-        if name == "knn":
-            return knn(self.catalog, "euclidean")
-        if name == "knn-cosine":
-            return knn(self.catalog, "cosine")
-        raise ValueError(f"unknown model {name!r}")
+    def _load_one(self, name: str) -> Recommender:
+        root: Path = self.settings.artifacts
+        try:
+            return load_artifact(root, name, self.catalog)
+        except ArtifactNotFound:
+            if name in _BUILT_IN_PLACE:
+                return train_model(name, self.catalog)
+            if not self.settings.train_missing:
+                raise ModelError(
+                    f"no artifact for {name!r} under {root}: train one with "
+                    f"`python -m recommender train --model {name} --out {root}` "
+                    "or start with --train-missing"
+                ) from None
+        except ArtifactMismatch as exc:
+            if not self.settings.train_missing:
+                raise ModelError(f"{exc} (or start with --train-missing)") from exc
+        log.info("training %s (no usable artifact under %s)", name, root)
+        model = train_model(name, self.catalog)
+        save_artifact(model, root)
+        return model
+
+    def _changed(self, current: ModelSet) -> bool:
+        root = self.settings.artifacts
+        return any(
+            (latest := latest_version(root, name)) is not None and latest != version
+            for name, version in current.versions().items()
+        )
 
     def reload(self, current: ModelSet) -> ModelSet | None:
-        """A new model set if a reload is due and something changed, else None."""
+        """A new model set once one has finished loading, else None; cheap to call per batch."""
+        if self._pending is not None:
+            if not self._pending.done():
+                return None
+            pending, self._pending = self._pending, None
+            try:
+                return pending.result()
+            except Exception:
+                log.exception("reload failed; serving %s", current.versions())
+                return None
         now = time.monotonic()
         if not self._reload_requested and now < self._next_check:
             return None
         self._next_check = now + self.settings.reload_interval_s
         forced, self._reload_requested = self._reload_requested, False
-        if not forced:
-            return None
-        fresh = self.load()
-        return fresh if forced or fresh.versions() != current.versions() else None
+        if forced or self._changed(current):
+            log.info("loading new model versions in the background")
+            self._pending = self._pool.submit(self.load)
+        return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

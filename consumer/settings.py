@@ -38,30 +38,34 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ENCORE_", frozen=True, extra="forbid")
 
-    bootstrap_servers: str = "localhost:9092"
-    input_topic: str = "song-selected"
-    output_topic: str = "recommendations"
-    dlq_topic: str = "song-selected.dlq"
-    group_id: str = "encore"
-    instance_id: str = Field(default="0", description="Stable per instance (transactional.id).")
-    catalog: Path | None = Field(default=None, description="Catalog CSV; default: bundled.")
-    models: Annotated[list[str], NoDecode] = ["knn"]
-    artifacts: Path = Path("artifacts")
-    train_missing: bool = False
-    reload_interval_s: float = 5.0
-    k: int = Field(default=10, ge=1, le=100)
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = 9100
-    partitions: int = Field(default=6, ge=1)
-    replication_factor: int = Field(default=1, ge=1)
-    processing_guarantee: Guarantee = Guarantee.AT_LEAST_ONCE
+    bootstrap_servers: str = Field("localhost:9092", description="Kafka brokers, host:port,...")
+    input_topic: str = Field("song-selected", description="Where song-selected events arrive")
+    output_topic: str = Field("recommendations", description="Where recommendations go")
+    dlq_topic: str = Field("song-selected.dlq", description="Where unusable events go")
+    group_id: str = Field("encore", description="Consumer group: instances sharing it split the work")
+    instance_id: str = Field("0", description="Stable per instance (names its transactional.id)")
+    catalog: Path | None = Field(None, description="Catalog CSV (default: the bundled catalog)")
+    models: Annotated[list[str], NoDecode] = Field(
+        ["knn"], description="Comma list of knn, knn-cosine, pca, autoencoder; first is default"
+    )
+    artifacts: Path = Field(Path("artifacts"), description="Trained model artifacts directory")
+    train_missing: bool = Field(False, description="Train (and save) models with no artifact")
+    reload_interval_s: float = Field(5.0, gt=0, description="How often to look for new versions")
+    k: int = Field(10, ge=1, le=100, description="Recommendations per event unless it asks")
+    metrics_host: str = Field("127.0.0.1", description="HTTP bind address (0.0.0.0 in a container)")
+    metrics_port: int = Field(9100, description="HTTP port of /metrics, /healthz, /readyz")
+    partitions: int = Field(6, ge=1, description="Partitions of the topics Encore creates")
+    replication_factor: int = Field(1, ge=1, description="Replication of the topics it creates")
+    processing_guarantee: Guarantee = Field(
+        Guarantee.AT_LEAST_ONCE, description="at-least-once or exactly-once (transactions)"
+    )
     # Short group timeouts: a dead instance's partitions move within seconds.
-    session_timeout_ms: int = Field(default=6000, ge=1000)
-    heartbeat_interval_ms: int = Field(default=500, ge=100)
-    batch_size: int = Field(default=1000, ge=1)
-    batch_timeout_s: float = Field(default=0.05, gt=0)
-    max_event_bytes: int = Field(default=64 * 1024, ge=64)
-    stall_timeout_s: float = Field(default=30.0, gt=0)
+    session_timeout_ms: int = Field(6000, ge=1000, description="Consumer group session timeout")
+    heartbeat_interval_ms: int = Field(500, ge=100, description="Consumer group heartbeat")
+    batch_size: int = Field(1000, ge=1, description="Most messages handled per batch")
+    batch_timeout_s: float = Field(0.05, gt=0, description="Longest wait to fill a batch")
+    max_event_bytes: int = Field(64 * 1024, ge=64, description="Larger events are dead-lettered")
+    stall_timeout_s: float = Field(30.0, gt=0, description="/healthz fails after this long stuck")
     kafka_options: Annotated[dict[str, SecretStr], NoDecode] = {}
 
     @field_validator("models", mode="before")
@@ -98,9 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         field = Settings.model_fields[name]
         flag = "--" + name.replace("_", "-")
         if field.annotation is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=field.description
+            )
         else:
-            parser.add_argument(flag, default=None, help=f"default: {field.default}")
+            default = field.default
+            shown = ",".join(default) if isinstance(default, list) else getattr(default, "value", default)
+            parser.add_argument(flag, default=None, help=f"{field.description} (default: {shown})")
     parser.add_argument(
         "--kafka-option",
         action="append",
