@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from recommender.model import TrainingCurve
+from recommender.models.layers import forward, layers_from_state, layers_state
 
 
 @dataclass(frozen=True)
@@ -48,37 +49,24 @@ class AutoencoderConfig:
 
 @dataclass(frozen=True)
 class EncoderEmbedding:
-    """The trained encoder as numpy: `h = relu(h @ w + b)` per layer, no ReLU on a linear last."""
+    """The trained encoder as numpy arrays; ReLU between layers, on the latent only if asked."""
 
     weights: tuple[np.ndarray, ...]  # (in, out) float32 each
     biases: tuple[np.ndarray, ...]  # (out,) float32 each
     relu_latent: bool = False
 
     def transform(self, scaled: np.ndarray) -> np.ndarray:
-        h = np.asarray(scaled, dtype=np.float32)
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = h @ w
-            h += b
-            if i < last or self.relu_latent:
-                np.maximum(h, 0.0, out=h)
-        return h
+        return forward(scaled, (self.weights, self.biases), relu_last=self.relu_latent)
 
     def state(self) -> dict[str, np.ndarray]:
-        state = {"encoder.relu_latent": np.array([int(self.relu_latent)], dtype=np.int64)}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            state[f"encoder.{i}.weight"] = w
-            state[f"encoder.{i}.bias"] = b
+        state = layers_state("encoder", (self.weights, self.biases))
+        state["encoder.relu_latent"] = np.array([int(self.relu_latent)], dtype=np.int64)
         return state
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> EncoderEmbedding:
-        n = sum(1 for key in state if key.startswith("encoder.") and key.endswith(".weight"))
-        return cls(
-            tuple(np.asarray(state[f"encoder.{i}.weight"], np.float32) for i in range(n)),
-            tuple(np.asarray(state[f"encoder.{i}.bias"], np.float32) for i in range(n)),
-            bool(state["encoder.relu_latent"][0]),
-        )
+        weights, biases = layers_from_state("encoder", state)
+        return cls(weights, biases, bool(state["encoder.relu_latent"][0]))
 
 
 def build_network(
