@@ -263,6 +263,16 @@ class _Cached:
         return self._exact.search(queries, k)
 
 
+def exact_sweep(sizes: list[int], args: argparse.Namespace) -> None:
+    """Exact search throughput by catalog size: where it stops being fast enough."""
+    for n in sizes:
+        vectors = embeddings(n, args.dim)
+        queries = vectors[np.random.default_rng(1).choice(n, 5 * BATCH)]
+        for metric in args.metrics:
+            qps = throughput(ExactIndex(vectors, metric).search, queries)
+            _row(n, metric, "exact", "-", "-", (0.0, 0.0, 0.0), qps, 1.0)
+
+
 def run_size(n: int, args: argparse.Namespace) -> None:
     vectors = embeddings(n, args.dim)
     rows = np.sort(np.random.default_rng(1).choice(n, args.queries, replace=False))
@@ -348,6 +358,13 @@ def main() -> None:
         default=200_000,
         help="also time exact search for catalogs up to this size",
     )
+    parser.add_argument(
+        "--exact-sweep",
+        type=int,
+        nargs="*",
+        default=[],
+        help="only time exact search at these sizes",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds, best kept")
     parser.add_argument(
         "--graphs",
@@ -365,6 +382,9 @@ def main() -> None:
         "| queries/CPU-s | recall@10 |"
     )
     print("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    if args.exact_sweep:
+        exact_sweep(args.exact_sweep, args)
+        return
     for n in args.sizes:
         run_size(n, args)
 
