@@ -100,7 +100,8 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
         if not should_run[0]:
             return 0
         consumer, producer = stack.enter_context(clients(settings))
-        delivery = delivery_class(settings)(consumer, producer, FLUSH_TIMEOUT_S, health.progressed)
+        # Waiting for the broker is not progress: a long wait shows in /healthz.
+        delivery = delivery_class(settings)(consumer, producer, FLUSH_TIMEOUT_S, lambda: None)
         service.append(
             Service(settings, consumer, delivery, models, metrics, health, loader.reload)
         )

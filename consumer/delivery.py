@@ -69,6 +69,8 @@ class _Producing:
                     # Local queue full: serve delivery reports until there is room (backpressure).
                     self.producer.poll(0.05)
                     self.on_wait()
+                except KafkaException as exc:  # refused locally (too large, fenced, ...)
+                    raise DeliveryFailed(f"produce to {topic} refused: {exc.args[0]}") from exc
 
     def wait_acknowledged(self) -> None:
         deadline = time.monotonic() + self.flush_timeout_s
@@ -140,6 +142,10 @@ class ExactlyOnce:
             )
             self.producer.commit_transaction(self.flush_timeout_s)
             self.producing.errors.clear()
+        except DeliveryFailed as exc:
+            log.warning("transaction failed (%s); aborting", exc)
+            self.producer.abort_transaction(self.flush_timeout_s)
+            raise
         except KafkaException as exc:
             error: KafkaError = exc.args[0]
             log.warning("transaction failed (%s); aborting", error)

@@ -66,7 +66,10 @@ class ModelLoader:
             return load_artifact(root, name, self.catalog)
         except ArtifactNotFound:
             if name in _BUILT_IN_PLACE:
-                return train_model(name, self.catalog)
+                model = train_model(name, self.catalog)
+                # Same catalog, same model: every instance reports the same version.
+                model.version = f"{name}-{self.catalog.fingerprint[:12]}"
+                return model
             if not self.settings.train_missing:
                 raise ModelError(
                     f"no artifact for {name!r} under {root}: train one with "

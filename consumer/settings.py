@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     input_topic: str = Field("song-selected", description="Where song-selected events arrive")
     output_topic: str = Field("recommendations", description="Where recommendations go")
     dlq_topic: str = Field("song-selected.dlq", description="Where unusable events go")
-    group_id: str = Field("encore", description="Consumer group: instances sharing it split the work")
+    group_id: str = Field(
+        "encore", description="Consumer group: instances sharing it split the work"
+    )
     instance_id: str = Field("0", description="Stable per instance (names its transactional.id)")
     catalog: Path | None = Field(None, description="Catalog CSV (default: the bundled catalog)")
     models: Annotated[list[str], NoDecode] = Field(
@@ -107,7 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
             )
         else:
             default = field.default
-            shown = ",".join(default) if isinstance(default, list) else getattr(default, "value", default)
+            shown = (
+                ",".join(default)
+                if isinstance(default, list)
+                else getattr(default, "value", default)
+            )
             parser.add_argument(flag, default=None, help=f"{field.description} (default: {shown})")
     parser.add_argument(
         "--kafka-option",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,3 +218,77 @@ class ServiceProcess:
     def __exit__(self, *exc: Any) -> None:
         if self.process is not None and self.process.poll() is None:
             self.stop()
+
+
+def answered(
+    servers: str,
+    topic: str,
+    expected_ids: set[str],
+    timeout_s: float,
+    settle_s: float = 1.0,
+    isolation: str = "read_committed",
+) -> Counter[str]:
+    """How many times each event_id was answered on `topic`: read until every expected id is
+    there (then `settle_s` more, to catch late duplicates) or the deadline passes."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": servers,
+            "group.id": f"answers-{topic}",
+            "enable.auto.commit": False,
+            "isolation.level": isolation,
+        }
+    )
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    counts: Counter[str] = Counter()
+    deadline = time.monotonic() + timeout_s
+    settle_until: float | None = None
+    try:
+        while time.monotonic() < (settle_until or deadline):
+            for message in consumer.consume(1000, 0.2):
+                if not message.error():
+                    counts[json.loads(message.value())["event_id"]] += 1
+            if settle_until is None and expected_ids <= counts.keys():
+                settle_until = time.monotonic() + settle_s
+    finally:
+        consumer.close()
+    return counts
+
+
+class PacedProducer(threading.Thread):
+    """Produces `events` at `rate` per second on a thread, paced by the clock."""
+
+    def __init__(
+        self, servers: str, topic: str, events: list[tuple[bytes, bytes]], rate: float
+    ) -> None:
+        super().__init__(daemon=True)
+        self.servers, self.topic, self.events, self.rate = servers, topic, events, rate
+        self.sent = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            producer = Producer({"bootstrap.servers": self.servers, "linger.ms": 5})
+            start = time.monotonic()
+            for key, value in self.events:
+                while (ahead := start + self.sent / self.rate - time.monotonic()) > 0:
+                    producer.poll(min(ahead, 0.05))
+                while True:
+                    try:
+                        producer.produce(self.topic, value, key)
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+                self.sent += 1
+            if producer.flush(120) != 0:
+                raise RuntimeError("paced input not delivered")
+        except BaseException as exc:  # reported by finish()
+            self.error = exc
+
+    def finish(self, timeout_s: float = 180) -> int:
+        self.join(timeout_s)
+        if self.is_alive():
+            raise TimeoutError("paced producer did not finish")
+        if self.error is not None:
+            raise self.error
+        return self.sent

@@ -52,3 +52,11 @@ def service_factory(
     for service in made:
         if service.process is not None and service.process.poll() is None:
             service.kill()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    from faults import ROWS, table
+
+    if ROWS:
+        terminalreporter.write_sep("=", "fault tests")
+        terminalreporter.write_line(table())

@@ -20,7 +20,11 @@ CATALOG = Catalog.from_csv(BUNDLED_CATALOG)
 def valid_events(n: int, prefix: str) -> list[tuple[bytes, bytes]]:
     ids = CATALOG.track_ids
     return [
-        encode(selection(f"user-{i % 37}", track_id=str(ids[(i * 7919) % len(ids)]), event_id=f"{prefix}-{i}"))
+        encode(
+            selection(
+                f"user-{i % 37}", track_id=str(ids[(i * 7919) % len(ids)]), event_id=f"{prefix}-{i}"
+            )
+        )
         for i in range(n)
     ]
 
@@ -48,7 +52,9 @@ def test_valid_and_invalid_events_are_all_answered(service_factory, topics, brok
         answers = read_topic(servers, topics[1], n_valid, timeout_s=60, settle_s=1.0)
         dead = read_topic(servers, topics[2], n_invalid, timeout_s=30, settle_s=0.5)
         wait_until(
-            lambda: sum(committed_offsets(servers, service.group, topics[0]).values()) == len(stream),
+            lambda: (
+                sum(committed_offsets(servers, service.group, topics[0]).values()) == len(stream)
+            ),
             30,
             "input offsets committed",
         )
@@ -79,7 +85,9 @@ def test_valid_and_invalid_events_are_all_answered(service_factory, topics, brok
         assert h["error.message"]
 
     assert metric_values(metrics, "encore_selections_consumed_total") == {"": len(stream)}
-    assert metric_values(metrics, "encore_recommendations_published_total") == {'model="knn"': n_valid}
+    assert metric_values(metrics, "encore_recommendations_published_total") == {
+        'model="knn"': n_valid
+    }
     dead_by_reason = metric_values(metrics, "encore_dead_letters_total")
     assert sum(dead_by_reason.values()) == n_invalid
     for reason in {case[3] for case in invalid}:
