@@ -28,7 +28,9 @@ def normalise_text(text: object) -> str:
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", folded)).strip()
 
 
-def song_keys(track_ids: Sequence[str], names: Sequence[object], artists: Sequence[object]) -> list[str]:
+def song_keys(
+    track_ids: Sequence[str], names: Sequence[object], artists: Sequence[object]
+) -> list[str]:
     """One key per song: normalised name+artist, or the track id where either is missing."""
     keys = []
     for track_id, name, artist in zip(track_ids, names, artists, strict=True):

@@ -69,8 +69,10 @@ class ExactIndex:
             # |q - v|^2 = |q|^2 - 2 q.v + |v|^2; |q|^2 is constant per row, added back below.
             cost = np.multiply(products, -2.0, out=products)
             cost += self._sq_norms
-        top = np.argpartition(cost, k - 1, axis=1)[:, :k] if k < cost.shape[1] else (
-            np.broadcast_to(np.arange(cost.shape[1]), cost.shape).copy()
+        top = (
+            np.argpartition(cost, k - 1, axis=1)[:, :k]
+            if k < cost.shape[1]
+            else (np.broadcast_to(np.arange(cost.shape[1]), cost.shape).copy())
         )
         top_cost = np.take_along_axis(cost, top, axis=1)
         order = np.argsort(top_cost, axis=1, kind="stable")

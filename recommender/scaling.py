@@ -34,5 +34,6 @@ class Standardizer:
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> Standardizer:
         return cls(
-            np.asarray(state["scaler.mean"], np.float32), np.asarray(state["scaler.scale"], np.float32)
+            np.asarray(state["scaler.mean"], np.float32),
+            np.asarray(state["scaler.scale"], np.float32),
         )

@@ -22,7 +22,9 @@ BUNDLED_CATALOG = Path(__file__).parent / "data" / "catalog.csv.gz"
 _QUANTILES = np.linspace(0.0, 1.0, 201)
 
 
-def fit_feature_model(frame: pd.DataFrame, genre_column: str = "playlist_genre") -> dict[str, object]:
+def fit_feature_model(
+    frame: pd.DataFrame, genre_column: str = "playlist_genre"
+) -> dict[str, object]:
     """Per-genre marginal quantiles and normal-score correlations of the audio features."""
     genres: dict[str, object] = {}
     frame = frame.dropna(subset=list(AUDIO_FEATURES))
@@ -43,7 +45,9 @@ def fit_feature_model(frame: pd.DataFrame, genre_column: str = "playlist_genre")
     return {"features": list(AUDIO_FEATURES), "genres": genres}
 
 
-def generate_catalog(n_tracks: int, seed: int = 0, model_path: Path = FEATURE_MODEL) -> pd.DataFrame:
+def generate_catalog(
+    n_tracks: int, seed: int = 0, model_path: Path = FEATURE_MODEL
+) -> pd.DataFrame:
     """`n_tracks` synthetic tracks with genre labels, ids, names and artists; seeded."""
     model = json.loads(model_path.read_text())
     rng = np.random.default_rng(seed)

@@ -33,11 +33,21 @@ class FakeMessage:
     _offset: int = 0
     _headers: list[tuple[str, bytes]] | None = None
 
-    def key(self): return self._key
-    def value(self): return self._value
-    def topic(self): return "song-selected"
-    def partition(self): return 2
-    def offset(self): return self._offset
+    def key(self):
+        return self._key
+
+    def value(self):
+        return self._value
+
+    def topic(self):
+        return "song-selected"
+
+    def partition(self):
+        return 2
+
+    def offset(self):
+        return self._offset
+
     def headers(self): return self._headers  # fmt: skip
 
 
@@ -46,7 +56,9 @@ def processor() -> BatchProcessor:
     return BatchProcessor(ModelSet(CATALOG, [knn(CATALOG), knn(CATALOG, "cosine")]), 10, MAX_BYTES)
 
 
-@pytest.mark.parametrize("name,key,value,reason", bad_cases(KNOWN), ids=[c[0] for c in bad_cases(KNOWN)])
+@pytest.mark.parametrize(
+    "name,key,value,reason", bad_cases(KNOWN), ids=[c[0] for c in bad_cases(KNOWN)]
+)
 def test_each_bad_input_is_dead_lettered_with_its_reason(processor, name, key, value, reason):
     good = FakeMessage(b"u", event(track_id=KNOWN), 1)
     bad = FakeMessage(key, value, 2, [("trace", b"abc")])
@@ -65,11 +77,16 @@ def test_each_bad_input_is_dead_lettered_with_its_reason(processor, name, key, v
 def test_answers_follow_the_contract(processor):
     messages = [
         FakeMessage(b"u1", event(event_id="a", user_id="u1", track_id=KNOWN, k=3)),
-        FakeMessage(b"u2", event(event_id="b", user_id="u2", features=GOOD_FEATURES, model="knn-cosine")),
+        FakeMessage(
+            b"u2", event(event_id="b", user_id="u2", features=GOOD_FEATURES, model="knn-cosine")
+        ),
         FakeMessage(b"u3", event(event_id="c", user_id="u3", track_id=KNOWN, with_features=True)),
     ]
     result = processor.process(messages)
-    answers = {json.loads(v)["event_id"]: Recommendations.model_validate_json(v) for _, v in result.recommendations}
+    answers = {
+        json.loads(v)["event_id"]: Recommendations.model_validate_json(v)
+        for _, v in result.recommendations
+    }
     assert len(answers["a"].items) == 3 and answers["a"].seed_track_id == KNOWN
     assert answers["a"].model == "knn"
     assert answers["b"].model == "knn-cosine" and answers["b"].seed_track_id is None
@@ -102,7 +119,9 @@ def test_decoder_never_raises_on_arbitrary_bytes(value, key):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -115,7 +134,8 @@ json_values = st.recursive(
             "event_id": json_values,
             "user_id": json_values,
             "track_id": json_values,
-            "features": json_values | st.dictionaries(st.sampled_from(sorted(GOOD_FEATURES)), st.floats()),
+            "features": json_values
+            | st.dictionaries(st.sampled_from(sorted(GOOD_FEATURES)), st.floats()),
             "k": json_values,
             "model": json_values,
         },

@@ -19,7 +19,9 @@ def test_compose_has_kafka_topics_service_and_prometheus():
     kafka = services["kafka"]["environment"]
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
     assert services["encore"]["build"] == "."
-    assert services["encore"]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    assert (
+        services["encore"]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    )
 
 
 def test_compose_topics_match_the_service_defaults():

@@ -12,7 +12,15 @@ from recommender.model import knn
 
 def catalog_from(rows: list[tuple[str, str, str, list[float]]]) -> Catalog:
     frame = pd.DataFrame(
-        [{"track_id": t, "track_name": n, "artist": a, **dict(zip(AUDIO_FEATURES, f, strict=True))} for t, n, a, f in rows]
+        [
+            {
+                "track_id": t,
+                "track_name": n,
+                "artist": a,
+                **dict(zip(AUDIO_FEATURES, f, strict=True)),
+            }
+            for t, n, a, f in rows
+        ]
     )
     return Catalog.from_frame(frame)
 
@@ -49,7 +57,12 @@ def test_seed_and_its_duplicates_are_never_returned():
     catalog = line_catalog()
     dup = list(catalog.features[10])
     dup[1] += 1e-4
-    rows = [(str(t), str(n), str(a), list(f)) for t, n, a, f in zip(catalog.track_ids, catalog.names, catalog.artists, catalog.features, strict=True)]
+    rows = [
+        (str(t), str(n), str(a), list(f))
+        for t, n, a, f in zip(
+            catalog.track_ids, catalog.names, catalog.artists, catalog.features, strict=True
+        )
+    ]
     rows.append(("t10-remaster", "SONG 10!", "artist 10", dup))
     catalog = catalog_from(rows)
     model = knn(catalog)
@@ -107,7 +120,12 @@ def test_tiny_catalog_pads_with_minus_one():
 def test_catalog_rejects_bad_input():
     catalog = line_catalog(3)
     with pytest.raises(ValueError, match="unique"):
-        Catalog(np.array(["a", "a"], dtype=object), catalog.names[:2], catalog.artists[:2], catalog.features[:2])
+        Catalog(
+            np.array(["a", "a"], dtype=object),
+            catalog.names[:2],
+            catalog.artists[:2],
+            catalog.features[:2],
+        )
     frame = pd.DataFrame({"track_id": ["a"], "energy": [0.1]})
     with pytest.raises(ValueError, match="missing columns"):
         Catalog.from_frame(frame)

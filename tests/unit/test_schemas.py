@@ -16,9 +16,13 @@ def test_json_schema_files_are_up_to_date():
 
 
 def test_song_selected_accepts_a_track_or_features():
-    by_track = SongSelected.model_validate_json(b'{"event_id":"e","user_id":"u","track_id":"t","k":5}')
+    by_track = SongSelected.model_validate_json(
+        b'{"event_id":"e","user_id":"u","track_id":"t","k":5}'
+    )
     assert by_track.track_id == "t" and by_track.k == 5
-    by_features = SongSelected.model_validate({"event_id": "e", "user_id": "u", "features": {"energy": 0.5}})
+    by_features = SongSelected.model_validate(
+        {"event_id": "e", "user_id": "u", "features": {"energy": 0.5}}
+    )
     assert by_features.features == {"energy": 0.5}
 
 
@@ -42,8 +46,12 @@ def test_song_selected_rejects(payload):
 
 
 def test_timestamp_is_rfc3339_or_epoch_ms():
-    a = SongSelected.model_validate_json(b'{"event_id":"e","user_id":"u","track_id":"t","timestamp":"2026-01-02T03:04:05Z"}')
-    b = SongSelected.model_validate_json(b'{"event_id":"e","user_id":"u","track_id":"t","timestamp":1767323045000}')
+    a = SongSelected.model_validate_json(
+        b'{"event_id":"e","user_id":"u","track_id":"t","timestamp":"2026-01-02T03:04:05Z"}'
+    )
+    b = SongSelected.model_validate_json(
+        b'{"event_id":"e","user_id":"u","track_id":"t","timestamp":1767323045000}'
+    )
     assert a.timestamp.year == 2026
     assert b.timestamp == 1767323045000
 
