@@ -47,10 +47,10 @@ def build(
             raise ValueError(f"model {name!r} trains on labels: use a train fraction above 0")
         options.setdefault("label_column", label_column)
         trained = LABEL_TRAINED[name](data.train, options=options)
-        songs = len(data.train.canonical_rows)
+        columns = [options["label_column"], *options.get("extra_label_columns", ())]
         note = (
-            f"trained on the labels of `{options['label_column']}` of {songs} training songs, "
-            "disjoint from every query and candidate"
+            f"trained on the labels ({', '.join(columns)}) of {len(data.train.canonical_rows)} "
+            "training songs, disjoint from every query and candidate"
         )
         return rebuild(trained, data.catalog), note
     if artifacts is not None:

@@ -1,0 +1,42 @@
+"""The label-trained `metric` model: training pairs, embedding shape, option checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender.catalog import Catalog
+from recommender.models.supervised import train_metric, training_pairs
+from recommender.synthetic import generate_catalog
+
+
+def test_training_pairs_count_each_label_of_a_song() -> None:
+    scaled = np.array([[0.0], [1.0], [2.0]])
+    x, y = training_pairs(scaled, np.array(["pop|rock", "", "edm"], dtype=object))
+    assert x[:, 0].tolist() == [0.0, 0.0, 2.0]
+    assert y.tolist() == ["pop", "rock", "edm"]
+
+
+def test_metric_embedding_appends_one_probability_block_per_label_column() -> None:
+    frame = generate_catalog(600, seed=2)
+    frame["mood"] = np.where(frame["valence"] > 0.5, "happy", "sad")
+    catalog = Catalog.from_frame(frame, extra_columns=["genre", "mood"])
+    options = {"label_column": "genre", "extra_label_columns": ["mood"], "iterations": 20}
+    model = train_metric(catalog, options=options)
+    n_genres = len(set(frame["genre"]))
+    assert model.catalog_embedding.shape == (600, 9 + n_genres + 2)
+    probabilities = model.catalog_embedding[:, 9:] / model.options["weight"]
+    assert np.allclose(probabilities[:, :n_genres].sum(axis=1), 1.0, atol=1e-5)
+    rows = model.recommend(np.arange(5), 3).rows
+    assert rows.shape == (5, 3) and (rows >= 0).all()
+
+
+def test_metric_rejects_unknown_options_and_single_label_data() -> None:
+    frame = generate_catalog(100, seed=1)
+    catalog = Catalog.from_frame(frame, extra_columns=["genre"])
+    with pytest.raises(ValueError, match="no option"):
+        train_metric(catalog, options={"label_column": "genre", "depth": 3})
+    frame["genre"] = "pop"
+    single = Catalog.from_frame(frame, extra_columns=["genre"])
+    with pytest.raises(ValueError, match="two distinct labels"):
+        train_metric(single, options={"label_column": "genre"})
