@@ -1,15 +1,15 @@
 """Approximate nearest neighbours (an HNSW graph, via hnswlib) for catalogs too big to scan.
 
 `build_index` picks exact search below a size threshold and HNSW above it; `HnswIndex.save` and
-`load_index` store and reload a built graph without rebuilding it. The settings and threshold
-come from `benchmarks/ann.py` (see the report in the README).
+`load_index` store a built graph in a directory and read it back without rebuilding it. The
+settings and the threshold come from `benchmarks/ann.py`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +27,8 @@ IndexKind = Literal["auto", "exact", "hnsw"]
 DEFAULT_THRESHOLD = 5_000
 
 _FORMAT = "encore-hnsw/1"
+_GRAPH = "hnsw.bin"
+_META = "hnsw.json"
 _SPACES: dict[str, str] = {"euclidean": "l2", "cosine": "cosine"}
 
 
@@ -113,38 +115,35 @@ class HnswIndex:
         # ... and its l2 space the squared distance.
         return distance_to_score(np.sqrt(np.maximum(distances, 0.0)))
 
-    def save(self, path: str | Path) -> None:
-        """Write the graph to `path` and its settings to `path` + ".json"."""
-        path = Path(path)
-        self._graph.save_index(str(path))
+    def save(self, directory: str | Path) -> None:
+        """Write the graph and its settings into `directory` (created if missing)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._graph.save_index(str(directory / _GRAPH))
         meta = {"format": _FORMAT, "metric": self.metric, "dim": self.dim, "count": len(self)}
-        _meta_path(path).write_text(json.dumps({**meta, "params": asdict(self.params)}))
+        (directory / _META).write_text(json.dumps({**meta, "params": asdict(self.params)}))
 
     @classmethod
     def load(
         cls,
-        path: str | Path,
+        directory: str | Path,
         metric: Metric | None = None,
         threads: int | None = None,
         ef: int | None = None,
     ) -> HnswIndex:
         """Read a saved graph (no rebuild). `metric`, when given, must match the saved one."""
-        path = Path(path)
-        meta = json.loads(_meta_path(path).read_text())
+        directory = Path(directory)
+        meta = json.loads((directory / _META).read_text())
         if meta.get("format") != _FORMAT:
-            raise ValueError(f"{path}: not an Encore HNSW index ({meta.get('format')!r})")
+            raise ValueError(f"{directory}: not an Encore HNSW index ({meta.get('format')!r})")
         if metric is not None and metric != meta["metric"]:
-            raise ValueError(f"{path}: index metric is {meta['metric']!r}, expected {metric!r}")
+            raise ValueError(f"{directory}: index metric is {meta['metric']!r}, not {metric!r}")
         params = HnswParams(**meta["params"])
         if ef is not None:
-            params = HnswParams(params.m, params.ef_construction, ef, params.seed)
+            params = replace(params, ef=ef)
         graph = hnswlib.Index(space=_SPACES[meta["metric"]], dim=int(meta["dim"]))
-        graph.load_index(str(path), max_elements=max(1, int(meta["count"])))
+        graph.load_index(str(directory / _GRAPH), max_elements=max(1, int(meta["count"])))
         return cls(graph, meta["metric"], params, threads)
-
-
-def _meta_path(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
 
 
 def build_index(
@@ -164,7 +163,19 @@ def build_index(
 
 
 def load_index(
-    path: str | Path, metric: Metric, threads: int | None = None, ef: int | None = None
+    directory: str | Path,
+    metric: Metric,
+    vectors: np.ndarray | None = None,
+    *,
+    threads: int | None = None,
+    ef: int | None = None,
 ) -> HnswIndex:
-    """Load an index written by `HnswIndex.save` (an exact index is rebuilt, not saved)."""
-    return HnswIndex.load(path, metric, threads=threads, ef=ef)
+    """Load an index written by `HnswIndex.save`; an exact index is rebuilt, never saved.
+
+    `vectors`, the rows the index was built over, are only checked against the saved count, so
+    this function is also an `IndexLoader` for `recommender.artifacts.load_artifact`.
+    """
+    index = HnswIndex.load(directory, metric, threads=threads, ef=ef)
+    if vectors is not None and len(vectors) != len(index):
+        raise ValueError(f"{directory}: index holds {len(index)} rows, expected {len(vectors)}")
+    return index

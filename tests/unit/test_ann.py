@@ -56,22 +56,30 @@ def test_scores_follow_the_exact_index_convention(metric: Metric) -> None:
 def test_save_then_load_gives_identical_results(tmp_path: Path) -> None:
     data = embedding(3_000)
     built = HnswIndex.build(data, "cosine", HnswParams(m=8, ef=24), threads=1)
-    built.save(tmp_path / "ann.bin")
-    loaded = load_index(tmp_path / "ann.bin", "cosine")
+    built.save(tmp_path / "ann")
+    loaded = load_index(tmp_path / "ann", "cosine")
     assert (len(loaded), loaded.metric, loaded.params) == (len(built), "cosine", built.params)
     for got, want in zip(loaded.search(data, 11), built.search(data, 11), strict=True):
         np.testing.assert_array_equal(got, want)
 
 
 def test_load_refuses_another_metric(tmp_path: Path) -> None:
-    HnswIndex.build(embedding(500), "euclidean").save(tmp_path / "ann.bin")
+    HnswIndex.build(embedding(500), "euclidean").save(tmp_path / "ann")
     with pytest.raises(ValueError, match="metric"):
-        load_index(tmp_path / "ann.bin", "cosine")
+        load_index(tmp_path / "ann", "cosine")
+
+
+def test_load_index_checks_the_row_count(tmp_path: Path) -> None:
+    data = embedding(500)
+    HnswIndex.build(data).save(tmp_path / "ann")
+    assert len(load_index(tmp_path / "ann", "euclidean", data)) == 500
+    with pytest.raises(ValueError, match="rows"):
+        load_index(tmp_path / "ann", "euclidean", data[:-1])
 
 
 def test_load_can_change_threads_and_ef(tmp_path: Path) -> None:
-    HnswIndex.build(embedding(500), "euclidean").save(tmp_path / "ann.bin")
-    loaded = HnswIndex.load(tmp_path / "ann.bin", threads=1, ef=40)
+    HnswIndex.build(embedding(500), "euclidean").save(tmp_path / "ann")
+    loaded = HnswIndex.load(tmp_path / "ann", threads=1, ef=40)
     assert (loaded.threads, loaded.params.ef, loaded.metric) == (1, 40, "euclidean")
 
 
