@@ -6,7 +6,10 @@ import logging
 import sys
 
 from consumer.app import run
+from consumer.reload import ModelError
 from consumer.settings import settings_from_args
+
+log = logging.getLogger("encore")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +18,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    return run(settings_from_args(argv))
+    try:
+        return run(settings_from_args(argv))
+    except ModelError as exc:  # a configuration problem, not a crash: say what to do
+        log.error("%s", exc)
+        return 2
 
 
 if __name__ == "__main__":
