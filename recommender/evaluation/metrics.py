@@ -13,7 +13,7 @@ import numpy as np
 def precision_at_k(hits: np.ndarray) -> np.ndarray:
     hits = np.asarray(hits, dtype=np.float64)
     ranks = np.arange(1, hits.shape[1] + 1)
-    return (np.cumsum(hits, axis=1) / ranks).mean(axis=0)
+    return np.asarray((np.cumsum(hits, axis=1) / ranks).mean(axis=0))
 
 
 def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
@@ -23,7 +23,7 @@ def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
     some = n_relevant > 0
     if not some.any():
         return np.zeros(hits.shape[1])
-    return (np.cumsum(hits[some], axis=1) / n_relevant[some, None]).mean(axis=0)
+    return np.asarray((np.cumsum(hits[some], axis=1) / n_relevant[some, None]).mean(axis=0))
 
 
 def mrr(hits: np.ndarray) -> float:
@@ -46,7 +46,7 @@ def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
     dcg = np.cumsum(hits * discounts, axis=1)
     ideal_hits = np.arange(1, hits.shape[1] + 1)[None, :] <= n_relevant[:, None]
     idcg = np.cumsum(ideal_hits * discounts, axis=1)
-    return (dcg / idcg).mean(axis=0)
+    return np.asarray((dcg / idcg).mean(axis=0))
 
 
 def _mean_over_top_k(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -63,7 +63,8 @@ def _mean_over_top_k(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise cosine similarity along the last axis (0 where a vector is zero)."""
     norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
-    return np.divide((a * b).sum(axis=-1), norms, out=np.zeros(norms.shape), where=norms > 0)
+    dots = (a * b).sum(axis=-1)
+    return np.asarray(np.divide(dots, norms, out=np.zeros(norms.shape), where=norms > 0))
 
 
 def feature_agreement_at_k(

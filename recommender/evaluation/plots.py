@@ -36,7 +36,7 @@ def project_2d(embedding: np.ndarray) -> np.ndarray:
     if centred.shape[1] < 2:
         return np.hstack([centred, np.zeros((len(centred), 2 - centred.shape[1]))])
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return centred @ vt[:2].T
+    return np.asarray(centred @ vt[:2].T)
 
 
 def embedding_map(

@@ -98,7 +98,7 @@ def hits(labels: np.ndarray, query_rows: np.ndarray, recommended_rows: np.ndarra
     """(n, K) bool: recommendation shares a label with its query; padding (-1) is no hit."""
     valid = recommended_rows >= 0
     shared = labels[np.maximum(recommended_rows, 0)] & labels[query_rows][:, None, :]
-    return shared.any(axis=2) & valid
+    return np.asarray(shared.any(axis=2) & valid)
 
 
 def relevant_counts(catalog: Catalog, labels: np.ndarray, query_rows: np.ndarray) -> np.ndarray:
@@ -107,4 +107,4 @@ def relevant_counts(catalog: Catalog, labels: np.ndarray, query_rows: np.ndarray
     sets, counts = np.unique(labels[catalog.canonical_rows], axis=0, return_counts=True)
     overlap = (labels[query_rows].astype(np.float32) @ sets.T.astype(np.float32)) > 0
     own = labels[query_rows].any(axis=1)  # a labelled query matches its own song: not relevant
-    return (overlap.astype(np.int64) @ counts) - own
+    return np.asarray(overlap.astype(np.int64) @ counts - own)
