@@ -73,3 +73,15 @@ def test_label_trained_model_needs_a_training_split(catalog_csv: Path, tmp_path:
     argv += ["metric", "--train-fraction", "0", "--out", str(tmp_path / "x"), "--no-plots"]
     with pytest.raises(ValueError, match="train fraction above 0"):
         main(argv)
+
+
+def test_evaluate_loads_a_saved_artifact(catalog_csv: Path, tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"
+    argv = ["train", "--model", "pca", "--catalog", str(catalog_csv), "--out", str(artifacts)]
+    assert main([*argv, "--clusters", "0"]) == 0
+    out = tmp_path / "report"
+    argv = ["evaluate", "--catalog", str(catalog_csv), "--label-column", "genre", "--models"]
+    argv += ["pca", "--queries", "50", "--out", str(out), "--artifacts", str(artifacts)]
+    assert main([*argv, "--no-plots"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["models"]["pca"]["training"].startswith("artifact ")
