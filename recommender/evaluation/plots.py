@@ -24,6 +24,10 @@ def precision_plot(precision: dict[str, list[float]], path: Path) -> Path:
     axes.set_title("Precision@k by model")
     axes.grid(alpha=0.3)
     axes.legend()
+    return _save(figure, path)
+
+
+def _save(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -53,7 +57,4 @@ def embedding_map(
             axes.scatter(points[mask, 0], points[mask, 1], s=4, alpha=0.6, label=value)
         axes.set_title(f"{name}: coloured by {title}")
         axes.legend(markerscale=3, fontsize=7, loc="best")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
