@@ -10,6 +10,7 @@ matplotlib.use("Agg")  # files only; never open a window
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 # Points drawn per map: enough to see structure, few enough to stay readable and fast.
 _MAP_POINTS = 3000
