@@ -43,7 +43,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    loaded = load_catalog(args.catalog, feature_names=args.features.split(","))
+    # The scored column keeps every label of a song's rows even if it is not a genre column.
+    loaded = load_catalog(
+        args.catalog,
+        feature_names=args.features.split(","),
+        extra_label_columns=[args.label_column],
+    )
     spec = Protocol(
         args.label_column, args.k, args.queries, args.seed, args.train_fraction, args.label_mode
     )
