@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from recommender.ann import HnswIndex, HnswParams
 from recommender.features import AUDIO_FEATURES
 from recommender.index import ExactIndex, Metric, normalise_rows
 from recommender.recall import recall_at_k
@@ -67,26 +68,29 @@ class Candidate:
     query: Callable[[Any, np.ndarray, int, int], np.ndarray]
     efs: tuple[int, ...]
 
-
-def locality_order(vectors: np.ndarray, axes: int = 4, bits: int = 8) -> np.ndarray:
-    """A permutation putting nearby vectors near each other: Z-order of the leading axes."""
-    centred = vectors - vectors.mean(axis=0)
-    _, _, basis = np.linalg.svd(centred[:: max(1, len(vectors) // 100_000)], full_matrices=False)
-    projected = centred @ basis[:axes].T
-    low, high = projected.min(axis=0), projected.max(axis=0)
-    cells = ((projected - low) / np.maximum(high - low, 1e-12) * (2**bits - 1)).astype(np.uint64)
-    key = np.zeros(len(vectors), dtype=np.uint64)
-    for bit in range(bits):
-        for axis in range(axes):
-            key |= ((cells[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(
-                bit * axes + axis
-            )
-    return np.argsort(key, kind="stable")
+    def searcher(self, index: Any, ef: int) -> Callable[[np.ndarray, int], np.ndarray]:
+        return lambda queries, k: self.query(index, queries, k, ef)
 
 
-def hnswlib_candidate(
-    metric: Metric, dim: int, m: int, efc: int, threads: int, ordered: bool = False
-) -> Candidate:
+def encore_candidate(metric: Metric, threads: int) -> Candidate:
+    """What Encore ships: `recommender.ann.HnswIndex` with its defaults, scores included."""
+    params = HnswParams()
+
+    def query(index: HnswIndex, queries: np.ndarray, k: int, ef: int) -> np.ndarray:
+        return index.search(queries, k)[0]
+
+    return Candidate(
+        "encore",
+        f"M={params.m} efc={params.ef_construction}",
+        lambda vectors: HnswIndex.build(vectors, metric, params, threads),
+        lambda index, path: index.save(path),
+        lambda path: HnswIndex.load(path, metric, threads),
+        query,
+        (params.ef,),
+    )
+
+
+def hnswlib_candidate(metric: Metric, dim: int, m: int, efc: int, threads: int) -> Candidate:
     import hnswlib
 
     space = "l2" if metric == "euclidean" else "cosine"
@@ -94,9 +98,7 @@ def hnswlib_candidate(
     def build(vectors: np.ndarray) -> Any:
         index = hnswlib.Index(space=space, dim=dim)
         index.init_index(len(vectors), M=m, ef_construction=efc, random_seed=0)
-        # Labels are catalog positions whatever the insertion (= memory) order is.
-        order = locality_order(vectors) if ordered else np.arange(len(vectors))
-        index.add_items(vectors[order], order, num_threads=threads)
+        index.add_items(vectors, np.arange(len(vectors)), num_threads=threads)
         return index
 
     def load(path: Path) -> Any:
@@ -106,10 +108,10 @@ def hnswlib_candidate(
 
     def query(index: Any, queries: np.ndarray, k: int, ef: int) -> np.ndarray:
         index.set_ef(max(ef, k))
-        return index.knn_query(queries, k, num_threads=threads)[0]
+        return np.asarray(index.knn_query(queries, k, num_threads=threads)[0])
 
     return Candidate(
-        "hnswlib-z" if ordered else "hnswlib",
+        "hnswlib",
         f"M={m} efc={efc}",
         build,
         lambda i, p: i.save_index(str(p)),
@@ -130,7 +132,7 @@ def voyager_candidate(metric: Metric, dim: int, m: int, efc: int, threads: int) 
         return index
 
     def query(index: Any, queries: np.ndarray, k: int, ef: int) -> np.ndarray:
-        return index.query(queries, k, num_threads=threads, query_ef=max(ef, k))[0]
+        return np.asarray(index.query(queries, k, num_threads=threads, query_ef=max(ef, k))[0])
 
     return Candidate(
         "voyager",
@@ -156,18 +158,10 @@ def faiss_hnsw_candidate(metric: Metric, dim: int, m: int, efc: int, threads: in
         return index
 
     def query(index: Any, queries: np.ndarray, k: int, ef: int) -> np.ndarray:
-        params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
-        return index.search(_prepare(queries, metric), k, params=params)[1]
+        params = faiss.SearchParametersHNSW(efSearch=max(ef, k))  # type: ignore[attr-defined]
+        return np.asarray(index.search(_prepare(queries, metric), k, params=params)[1])
 
-    return Candidate(
-        "faiss-hnsw",
-        f"M={m} efc={efc}",
-        build,
-        lambda i, p: faiss.write_index(i, str(p)),
-        lambda p: faiss.read_index(str(p)),
-        query,
-        EFS,
-    )
+    return _faiss("faiss-hnsw", f"M={m} efc={efc}", build, query, EFS)
 
 
 def faiss_ivf_candidate(metric: Metric, dim: int, nlist: int, threads: int) -> Candidate:
@@ -186,17 +180,24 @@ def faiss_ivf_candidate(metric: Metric, dim: int, nlist: int, threads: int) -> C
         return index
 
     def query(index: Any, queries: np.ndarray, k: int, ef: int) -> np.ndarray:
-        params = faiss.SearchParametersIVF(nprobe=ef)
-        return index.search(_prepare(queries, metric), k, params=params)[1]
+        params = faiss.SearchParametersIVF(nprobe=ef)  # type: ignore[call-arg]
+        return np.asarray(index.search(_prepare(queries, metric), k, params=params)[1])
 
+    return _faiss("faiss-ivf", f"nlist={nlist}", build, query, (2, 4, 8, 16))
+
+
+def _faiss(
+    name: str,
+    params: str,
+    build: Callable[[np.ndarray], Any],
+    query: Callable[[Any, np.ndarray, int, int], np.ndarray],
+    efs: tuple[int, ...],
+) -> Candidate:
+    import faiss
+
+    save = lambda index, path: faiss.write_index(index, str(path))  # noqa: E731
     return Candidate(
-        "faiss-ivf",
-        f"nlist={nlist}",
-        build,
-        lambda i, p: faiss.write_index(i, str(p)),
-        lambda p: faiss.read_index(str(p)),
-        query,
-        (2, 4, 8, 16),
+        name, params, build, save, lambda path: faiss.read_index(str(path)), query, efs
     )
 
 
@@ -208,9 +209,9 @@ def candidates(
     metric: Metric, dim: int, n: int, threads: int, graphs: list[tuple[int, int]]
 ) -> Iterator[Candidate]:
     """A small grid around the libraries' defaults, not an exhaustive sweep."""
+    yield encore_candidate(metric, threads)
     for m, efc in graphs:
         yield hnswlib_candidate(metric, dim, m, efc, threads)
-        yield hnswlib_candidate(metric, dim, m, efc, threads, ordered=True)
     for m, efc in graphs:
         yield faiss_hnsw_candidate(metric, dim, m, efc, threads)
     for m, efc in graphs:
@@ -293,14 +294,12 @@ def run_size(n: int, args: argparse.Namespace) -> None:
         for _ in range(args.rounds):
             for i, (cand, index, _costs) in enumerate(built):
                 for ef in cand.efs:
-                    qps = throughput(
-                        lambda q, k, c=cand, x=index, e=ef: c.query(x, q, k, e), queries, repeats=1
-                    )
+                    qps = throughput(cand.searcher(index, ef), queries, repeats=1)
                     old = best.get((i, ef), (0.0, 0.0))
                     best[i, ef] = (max(old[0], qps[0]), max(old[1], qps[1]))
         for i, (cand, index, costs) in enumerate(built):
             for ef in cand.efs:
-                found = Searchable(metric, lambda q, k, c=cand, x=index, e=ef: c.query(x, q, k, e))
+                found = Searchable(metric, cand.searcher(index, ef))
                 recall = recall_at_k(found, exact, queries, K, exclude=rows)
                 _row(n, metric, cand.library, cand.build_params, ef, costs, best[i, ef], recall)
         del built
@@ -314,7 +313,8 @@ def build_save_load(cand: Candidate, vectors: np.ndarray) -> tuple[Any, tuple[fl
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "index.bin"
         cand.save(built, path)
-        size_mb = path.stat().st_size / 1e6
+        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+        size_mb = sum(f.stat().st_size for f in files) / 1e6
         del built
         start = time.perf_counter()
         index = cand.load(path)
@@ -347,7 +347,7 @@ def main() -> None:
     parser.add_argument(
         "--libraries",
         nargs="+",
-        default=["hnswlib", "hnswlib-z", "faiss-hnsw", "faiss-ivf", "voyager"],
+        default=["encore", "hnswlib", "faiss-hnsw", "faiss-ivf", "voyager"],
     )
     parser.add_argument("--dim", type=int, default=len(AUDIO_FEATURES))
     parser.add_argument("--queries", type=int, default=10_000)
@@ -369,7 +369,7 @@ def main() -> None:
     parser.add_argument(
         "--graphs",
         type=lambda text: [tuple(map(int, g.split(":"))) for g in text.split(",")],
-        default=[(12, 100), (16, 100)],
+        default=[(12, 100)],
         help="HNSW build settings M:ef_construction, comma separated",
     )
     args = parser.parse_args()
