@@ -134,6 +134,21 @@ def test_recommender_with_the_ann_index_never_returns_the_seed() -> None:
     assert not (catalog.song_ids[rows] == catalog.song_ids[seeds][:, None]).any()
 
 
+def test_an_artifact_keeps_the_index_and_loads_it_back(tmp_path: Path) -> None:
+    from recommender.artifacts import load_artifact, save_artifact
+
+    catalog = Catalog.from_frame(generate_catalog(2_000, seed=6))
+    scaler = Standardizer.fit(catalog.features)
+    vectors = scaler.transform(catalog.features)[catalog.canonical_rows]
+    index = build_index(vectors, "cosine", kind="hnsw")
+    model = Recommender("knn-cosine", catalog, scaler, Identity(), "cosine", index=index)
+    save_artifact(model, tmp_path)
+    loaded = load_artifact(tmp_path, "knn-cosine", catalog, index_loader=load_index)
+    assert isinstance(loaded.index, HnswIndex)
+    seeds = np.arange(0, len(catalog), 7)
+    np.testing.assert_array_equal(loaded.recommend(seeds, 10).rows, model.recommend(seeds, 10).rows)
+
+
 @pytest.mark.slow
 def test_recall_at_100k_tracks_with_default_settings() -> None:
     data = embedding(100_000, seed=4)
