@@ -25,8 +25,9 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         # Offsets are stored by the service only after the outputs for them were acknowledged.
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
-        # Cooperative rebalancing moves only the partitions that must move.
-        "partition.assignment.strategy": "cooperative-sticky",
+        # Eager rebalancing: every batch is finished before the next poll, so a revoke finds
+        # nothing in flight. (cooperative-sticky stalled transactional consumers on Tansu.)
+        "partition.assignment.strategy": "range",
         # Fetch in larger chunks: the service consumes in batches anyway.
         "fetch.wait.max.ms": 20,
         "queued.min.messages": 20_000,
