@@ -22,10 +22,11 @@ __all__ = ["DEFAULT_THRESHOLD", "HnswIndex", "HnswParams", "build_index", "load_
 
 IndexKind = Literal["auto", "exact", "hnsw"]
 
-# Exact search costs ~1/rows: on 2 cores it answers ~44,000 queries/s at 10k rows, ~22,000 at
-# 20k (`benchmarks/ann.py --exact-sweep`), so below 15k it still manages ~25,000/s; above, the
-# graph is several times faster at recall@10 > 0.99.
-DEFAULT_THRESHOLD = 15_000
+# Exact search costs ~1/rows: on 2 cores it answers ~42,000 queries/s at 10k rows, ~25,000 at
+# 15k and ~22,000 at 20k (`benchmarks/ann.py --exact-sweep 10000 15000 20000`). The index alone
+# should leave room for Kafka and JSON (the same ≥ 40,000/s budget as at 1M tracks), so exact
+# search stops at 10k; above it the graph is several times faster at recall@10 ≈ 0.99.
+DEFAULT_THRESHOLD = 10_000
 
 _FORMAT = "encore-hnsw/1"
 _GRAPH = "hnsw.bin"
