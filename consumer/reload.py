@@ -23,6 +23,7 @@ from recommender.artifacts import (
 from recommender.catalog import Catalog
 from recommender.model import Recommender
 from recommender.models import MODEL_NAMES, train_model
+from recommender.snapshot import CATALOG_CACHE, load_catalog_cached
 from recommender.synthetic import BUNDLED_CATALOG
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ class ModelLoader:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog.from_csv(self.settings.catalog or BUNDLED_CATALOG)
+            path = self.settings.catalog or BUNDLED_CATALOG
+            self._catalog = load_catalog_cached(path, self.settings.artifacts / CATALOG_CACHE)
         return self._catalog
 
     def request_reload(self) -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from recommender.catalog import Catalog
 from recommender.features import AUDIO_FEATURES
 from recommender.ingest import SchemaError, load_catalog
 from recommender.ingest.report import describe
+from recommender.snapshot import SUFFIX, save_snapshot
 from recommender.synthetic import FEATURE_MODEL, fit_feature_model, generate_catalog
 
 
@@ -26,6 +28,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="comma-separated; extras: key, mode, popularity, explicit, year, duration_ms",
     )
     inspect.set_defaults(handler=_inspect)
+
+    compile_ = actions.add_parser(
+        "compile", help="load, clean and write a snapshot the service starts from in seconds"
+    )
+    compile_.add_argument("path", type=Path)
+    compile_.add_argument("--out", type=Path, required=True, help=f"a file ending {SUFFIX}")
+    compile_.set_defaults(handler=_compile)
 
     generate = actions.add_parser("generate", help="write a synthetic catalog CSV")
     generate.add_argument("--tracks", type=int, default=6000)
@@ -47,6 +56,15 @@ def _inspect(args: argparse.Namespace) -> int:
         print(error)
         return 2
     print(describe(result))
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    if not args.out.name.endswith(SUFFIX):
+        raise SystemExit(f"--out must end with {SUFFIX}")
+    catalog = Catalog.from_csv(args.path)
+    save_snapshot(catalog, args.out)
+    print(f"wrote {len(catalog)} tracks ({len(catalog.canonical_rows)} songs) to {args.out}")
     return 0
 
 
