@@ -3,6 +3,9 @@
 Every model is standardise -> embed -> search (see `recommender.model`); they differ only in
 the embedding: none (`knn`, `knn-cosine`), PCA (`pca`) or an autoencoder's encoder
 (`autoencoder`). Each also carries KMeans cluster ids over its catalog embedding.
+
+Serving only loads artifacts, so importing this package must not import torch or
+scikit-learn: training code that needs them is imported inside the functions that train.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from tqdm.auto import tqdm
 from recommender.catalog import Catalog
 from recommender.index import Metric
 from recommender.model import Embedding, Identity, Recommender, TrainingCurve
-from recommender.models.autoencoder import AutoencoderConfig, EncoderEmbedding, train_autoencoder
 from recommender.models.clusters import cluster_table, fit_clusters
+from recommender.models.encoder import AutoencoderConfig, EncoderEmbedding
 from recommender.models.pca import PCAEmbedding, fit_pca
 from recommender.scaling import Standardizer
 
@@ -113,6 +116,8 @@ def _fit_embedding(
     if name == "pca":
         return fit_pca(scaled, opts["components"]), None
     if name == "autoencoder":
+        from recommender.models.autoencoder import train_autoencoder
+
         fields = set(vars(AutoencoderConfig()))
         config = AutoencoderConfig(**{k: v for k, v in opts.items() if k in fields})
         return train_autoencoder(scaled, config, progress=progress)

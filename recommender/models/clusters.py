@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
 
 from recommender.catalog import Catalog
 
@@ -20,6 +19,9 @@ def fit_clusters(embedding: np.ndarray, n_clusters: int = 10, seed: int = 0) -> 
     distinct = len(np.unique(embedding, axis=0))
     if distinct < n_clusters:
         raise ValueError(f"cannot form {n_clusters} clusters from {distinct} distinct tracks")
+    # Imported here so that loading artifacts (cluster tables) does not import scikit-learn.
+    from sklearn.cluster import KMeans
+
     # One k-means++ start (sklearn's default): enough to name groups, cheap at 100k+ tracks.
     labels = KMeans(n_clusters, n_init=1, random_state=seed).fit_predict(embedding)
     # KMeans numbering is arbitrary; by size it reads better and stays stable across refits.

@@ -7,12 +7,8 @@ import pytest
 import torch
 from model_catalogs import grouped_catalog
 
-from recommender.models.autoencoder import (
-    AutoencoderConfig,
-    build_network,
-    export_encoder,
-    train_autoencoder,
-)
+from recommender.models.autoencoder import build_network, export_encoder, train_autoencoder
+from recommender.models.encoder import AutoencoderConfig
 from recommender.scaling import Standardizer
 
 
