@@ -13,6 +13,7 @@ from pathlib import Path
 
 from consumer.models import ModelSet
 from consumer.settings import Settings
+from recommender.ann import HnswIndex, load_index
 from recommender.artifacts import (
     ArtifactMismatch,
     ArtifactNotFound,
@@ -63,9 +64,18 @@ class ModelLoader:
         return ModelSet(self.catalog, [self._load_one(name) for name in self.settings.models])
 
     def _load_one(self, name: str) -> Recommender:
+        model = self._load_or_build(name)
+        kind = self.settings.index
+        # A graph saved with the artifact is used as is; otherwise search as configured.
+        if kind == "exact" or not isinstance(model.index, HnswIndex):
+            model.use_index(kind)
+        return model
+
+    def _load_or_build(self, name: str) -> Recommender:
         root: Path = self.settings.artifacts
+        loader = None if self.settings.index == "exact" else load_index
         try:
-            return load_artifact(root, name, self.catalog)
+            return load_artifact(root, name, self.catalog, index_loader=loader)
         except ArtifactNotFound:
             if name in _BUILT_IN_PLACE:
                 model = train_model(name, self.catalog)

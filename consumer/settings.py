@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         ["knn"], description="Comma list of knn, knn-cosine, pca, autoencoder; first is default"
     )
     artifacts: Path = Field(Path("artifacts"), description="Trained model artifacts directory")
+    index: Literal["auto", "exact", "hnsw"] = Field(
+        "auto", description="Neighbour search: HNSW graph above 10,000 songs with auto"
+    )
     train_missing: bool = Field(False, description="Train (and save) models with no artifact")
     reload_interval_s: float = Field(5.0, gt=0, description="How often to look for new versions")
     k: int = Field(10, ge=1, le=100, description="Recommendations per event unless it asks")

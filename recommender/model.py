@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from recommender.ann import DEFAULT_THRESHOLD, IndexKind, build_index
 from recommender.catalog import Catalog
 from recommender.index import ExactIndex, Metric, NeighbourIndex
 from recommender.scaling import Standardizer
@@ -109,6 +110,15 @@ class Recommender:
         self.clusters = None if clusters is None else np.asarray(clusters, dtype=np.int64)
         self.options: dict[str, Any] = dict(options or {})
         self.training_curve = training_curve
+
+    def use_index(self, kind: IndexKind = "auto", threshold: int = DEFAULT_THRESHOLD) -> None:
+        """Search with an HNSW graph (`hnsw`, or `auto` above `threshold` songs) or exactly.
+
+        Exact search is the default so that offline evaluation is exact; training for serving
+        and the service choose here, and an artifact keeps a graph that was built.
+        """
+        canonical = self.catalog_embedding[self.catalog.canonical_rows]
+        self.index = build_index(canonical, self.metric, kind, threshold)
 
     def cluster_ids(self, rows: np.ndarray) -> np.ndarray | None:
         """The cluster of each row (-1 where the row is -1); None if trained without clusters."""

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from recommender.ann import DEFAULT_THRESHOLD
 from recommender.artifacts import save_artifact
 from recommender.models import MODEL_NAMES, resolve_options, train_model
 from recommender.snapshot import CATALOG_CACHE, load_catalog_cached
@@ -32,6 +33,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--model", choices=MODEL_NAMES, required=True)
     parser.add_argument("--catalog", type=Path, default=BUNDLED_CATALOG)
     parser.add_argument("--out", type=Path, required=True, help="artifacts root directory")
+    parser.add_argument(
+        "--index",
+        choices=("auto", "exact", "hnsw"),
+        default="auto",
+        help=f"neighbour search saved with the model (auto: HNSW above {DEFAULT_THRESHOLD} songs)",
+    )
     parser.add_argument("--clusters", type=int, help="KMeans clusters (0: none; default 10)")
     parser.add_argument("--seed", type=int, help="seed for training and clustering (default 0)")
     parser.add_argument("--metric", choices=("euclidean", "cosine"), help="pca/autoencoder")
@@ -68,6 +75,7 @@ def _train(args: argparse.Namespace) -> int:
     catalog = load_catalog_cached(args.catalog, args.out / CATALOG_CACHE)
     print(f"training {args.model} on {len(catalog)} tracks from {args.catalog}")
     recommender = train_model(args.model, catalog, options=options, progress=True)
+    recommender.use_index(args.index)
     path = save_artifact(recommender, args.out)
     curve = recommender.training_curve
     if curve is not None:
