@@ -8,6 +8,7 @@ pydantic `Recommendations` model, which stays the contract.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import numpy as np
@@ -15,9 +16,19 @@ import numpy as np
 from recommender.catalog import Catalog
 from schemas import SCHEMA_VERSION
 
+# What JSON strings must escape, plus lone surrogates (valid in str, not in UTF-8).
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\ud800-\udfff]')
 
-def _json(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+
+def quote(text: str) -> bytes:
+    """`text` as a JSON string literal (UTF-8). Plain text takes the fast path."""
+    if _NEEDS_ESCAPE.search(text) is None:
+        return b'"%s"' % text.encode()
+    return json.dumps(text).encode()  # ASCII escapes: safe for any str
+
+
+def _nullable(text: str | None) -> bytes:
+    return b"null" if text is None else quote(text)
 
 
 class RecommendationEncoder:
@@ -32,25 +43,20 @@ class RecommendationEncoder:
     ) -> None:
         self._catalog = catalog
         self._clusters = clusters
-        self._items: dict[int, bytes] = {}
+        self._items: list[bytes | None] = [None] * len(catalog)
         self._features: dict[int, bytes] = {}
-        self._model = b',"model":' + _json(model) + b',"model_version":' + _json(model_version)
+        self._model = b',"model":%s,"model_version":%s' % (quote(model), quote(model_version))
 
     def _item(self, row: int) -> bytes:
-        fragment = self._items.get(row)
-        if fragment is None:
-            c = self._catalog
-            cluster = b"" if self._clusters is None else b',"cluster":%d' % self._clusters[row]
-            fragment = (
-                b',"track_id":'
-                + _json(c.track_ids[row])
-                + b',"track_name":'
-                + _json(c.names[row])
-                + b',"artist":'
-                + _json(c.artists[row])
-                + cluster
-            )
-            self._items[row] = fragment
+        c = self._catalog
+        cluster = b"" if self._clusters is None else b',"cluster":%d' % self._clusters[row]
+        fragment = b',"track_id":%s,"track_name":%s,"artist":%s%s' % (
+            quote(c.track_ids[row]),
+            quote(c.names[row]),
+            quote(c.artists[row]),
+            cluster,
+        )
+        self._items[row] = fragment
         return fragment
 
     def _feature_fragment(self, row: int) -> bytes:
@@ -60,7 +66,7 @@ class RecommendationEncoder:
             values = {
                 n: round(float(v), 6) for n, v in zip(c.feature_names, c.features[row], strict=True)
             }
-            fragment = b',"features":' + _json(values)
+            fragment = b',"features":' + json.dumps(values).encode()
             self._features[row] = fragment
         return fragment
 
@@ -75,26 +81,29 @@ class RecommendationEncoder:
         generated_at: bytes | None = None,
     ) -> bytes:
         """One answer; `rows`/`scores` are the event's ranked neighbours (-1 rows are skipped)."""
-        parts = []
-        for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True), 1):
-            if row < 0:
-                break
-            extra = self._feature_fragment(row) if with_features else b""
-            parts.append(b'{"rank":%d,"score":%.6f%s%s}' % (rank, score, self._item(row), extra))
-        return b"".join(
-            (
-                b'{"event_id":',
-                _json(event_id),
-                b',"user_id":',
-                _json(user_id),
-                b',"seed_track_id":',
-                _json(seed_track_id),
+        items = self._items
+        pairs = [(r, s) for r, s in zip(rows.tolist(), scores.tolist(), strict=True) if r >= 0]
+        if with_features:
+            parts = [
+                b'{"rank":%d,"score":%.6f%s%s}'
+                % (rank, score, items[row] or self._item(row), self._feature_fragment(row))
+                for rank, (row, score) in enumerate(pairs, 1)
+            ]
+        else:
+            parts = [
+                b'{"rank":%d,"score":%.6f%s}' % (rank, score, items[row] or self._item(row))
+                for rank, (row, score) in enumerate(pairs, 1)
+            ]
+        return (
+            b'{"event_id":%s,"user_id":%s,"seed_track_id":%s%s,"items":[%s],"generated_at":%s,"schema_version":%d}'
+            % (
+                quote(event_id),
+                quote(user_id),
+                _nullable(seed_track_id),
                 self._model,
-                b',"items":[',
                 b",".join(parts),
-                b'],"generated_at":',
                 generated_at or timestamp_now(),
-                b',"schema_version":%d}' % SCHEMA_VERSION,
+                SCHEMA_VERSION,
             )
         )
 

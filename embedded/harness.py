@@ -259,16 +259,22 @@ class PacedProducer(threading.Thread):
     """Produces `events` at `rate` per second on a thread, paced by the clock."""
 
     def __init__(
-        self, servers: str, topic: str, events: list[tuple[bytes, bytes]], rate: float
+        self,
+        servers: str,
+        topic: str,
+        events: list[tuple[bytes, bytes]],
+        rate: float,
+        linger_ms: int = 5,
     ) -> None:
         super().__init__(daemon=True)
         self.servers, self.topic, self.events, self.rate = servers, topic, events, rate
+        self.linger_ms = linger_ms
         self.sent = 0
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            producer = Producer({"bootstrap.servers": self.servers, "linger.ms": 5})
+            producer = Producer({"bootstrap.servers": self.servers, "linger.ms": self.linger_ms})
             start = time.monotonic()
             for key, value in self.events:
                 while (ahead := start + self.sent / self.rate - time.monotonic()) > 0:

@@ -1,0 +1,1 @@
+"""Re-runnable measurements behind the numbers in README.md and BENCHMARKS.md."""

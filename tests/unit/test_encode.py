@@ -1,0 +1,70 @@
+"""The byte-level encoder against the pydantic contract, with text that needs escaping."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consumer.encode import RecommendationEncoder, quote
+from recommender.catalog import Catalog
+from recommender.features import AUDIO_FEATURES
+from schemas import Recommendations
+
+TRICKY = [
+    "plain",
+    'quote " inside',
+    "back\\slash",
+    "tab\tnew\nline",
+    "\x00\x1f",
+    "naïve 東京 🎵",
+    "\ud800 lone",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_quote_is_valid_json_for_any_text(text):
+    encoded = quote(text)
+    assert json.loads(encoded) == text
+    encoded.decode("utf-8")  # always valid UTF-8, even for a lone surrogate
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None)))
+def test_quote_round_trips(text):
+    assert json.loads(quote(text)) == text
+
+
+# Catalog text comes from UTF-8 files, so it never holds a lone surrogate (which pydantic's
+# JSON parser would refuse).
+NAMES = TRICKY[:-1]
+
+
+def catalog() -> Catalog:
+    rows = [
+        {"track_id": f"id-{i}", "track_name": NAMES[i], "artist": NAMES[-1 - i]}
+        | {f: 0.1 * i for f in AUDIO_FEATURES}
+        for i in range(len(NAMES))
+    ]
+    return Catalog.from_frame(pd.DataFrame(rows))
+
+
+def test_answers_validate_against_the_contract():
+    cat = catalog()
+    encoder = RecommendationEncoder(cat, "knn", "v1", clusters=np.arange(len(cat)))
+    rows = np.array([3, 1, 0, -1])
+    scores = np.array([0.9, 0.5, 0.25, 0.0], dtype=np.float32)
+    raw = encoder.encode('ev"1', "user\\1", None, rows, scores, with_features=True)
+    answer = Recommendations.model_validate_json(raw)
+    assert (
+        answer.event_id == 'ev"1' and answer.user_id == "user\\1" and answer.seed_track_id is None
+    )
+    assert [i.track_id for i in answer.items] == ["id-3", "id-1", "id-0"]  # -1 padding dropped
+    assert [i.rank for i in answer.items] == [1, 2, 3]
+    assert answer.items[0].track_name == NAMES[3] and answer.items[1].artist == NAMES[-2]
+    assert answer.items[0].cluster == 3
+    assert answer.items[2].features == {f: 0.0 for f in AUDIO_FEATURES}
+    # The cache gives the same bytes the second time.
+    assert encoder.encode('ev"1', "user\\1", None, rows, scores, with_features=True) == raw
