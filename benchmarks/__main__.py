@@ -110,8 +110,8 @@ def render(rows, latency_rows, command: str) -> str:  # type: ignore[no-untyped-
         "scikit-learn brute-force `kneighbors`, json, produce, auto-commit; same catalog, same "
         "selections.",
         "",
-        "| catalog | tracks | songs | Encore events/s | naive events/s | speed-up | start → ready | "
-        "peak RSS (Encore) | recall@10 vs exact |",
+        "| catalog | tracks | songs | Encore events/s | naive events/s | speed-up "
+        "| start → ready | peak RSS (Encore) | recall@10 vs exact |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case, tracks, songs, encore, naive, rec in rows:
