@@ -28,8 +28,9 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         # Eager rebalancing: every batch is finished before the next poll, so a revoke finds
         # nothing in flight. (cooperative-sticky stalled transactional consumers on Tansu.)
         "partition.assignment.strategy": "range",
-        # Fetch in larger chunks: the service consumes in batches anyway.
-        "fetch.wait.max.ms": 20,
+        # How long the broker may hold an empty fetch: bounds the latency of a lone event on
+        # brokers that answer a fetch only at this deadline.
+        "fetch.wait.max.ms": 10,
         "queued.min.messages": 20_000,
         "isolation.level": "read_committed",
         "session.timeout.ms": settings.session_timeout_ms,

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(6000, ge=1000, description="Consumer group session timeout")
     heartbeat_interval_ms: int = Field(500, ge=100, description="Consumer group heartbeat")
     batch_size: int = Field(1000, ge=1, description="Most messages handled per batch")
-    batch_timeout_s: float = Field(0.05, gt=0, description="Longest wait to fill a batch")
+    batch_timeout_s: float = Field(0.1, gt=0, description="Longest idle wait for input")
     max_event_bytes: int = Field(64 * 1024, ge=64, description="Larger events are dead-lettered")
     stall_timeout_s: float = Field(30.0, gt=0, description="/healthz fails after this long stuck")
     kafka_options: Annotated[dict[str, SecretStr], NoDecode] = {}
