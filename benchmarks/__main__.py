@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             catalog = load_catalog_cached(case.csv, root / "catalogs")
             encore = bench.encore(case, root, selections(catalog.track_ids, args.events, "enc"))
             print(f"  encore {encore.events_per_s:,.0f} events/s", flush=True)
+            eos = bench.encore(
+                case, root, selections(catalog.track_ids, args.events, "eos"), "exactly-once"
+            )
+            print(f"  encore exactly-once {eos.events_per_s:,.0f} events/s", flush=True)
             # The naive consumer is slow: size its input to the time budget.
             probe = max(200, int(args.naive_seconds * 5_000_000 / len(catalog)))
             naive = bench.naive(case, selections(catalog.track_ids, min(probe, 20_000), "naive"))
@@ -111,15 +115,16 @@ def render(rows, latency_rows, command: str) -> str:  # type: ignore[no-untyped-
         "selections.",
         "",
         "| catalog | tracks | songs | Encore events/s | naive events/s | speed-up "
-        "| start → ready | peak RSS (Encore) | recall@10 vs exact |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Encore exactly-once | start → ready | peak RSS (Encore) | recall@10 vs exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for case, tracks, songs, encore, naive, rec in rows:
+    for case, tracks, songs, encore, eos, naive, rec in rows:
         recall_text = "exact" if rec is None else f"{rec:.3f}"
         lines.append(
             f"| {case.label} | {tracks:,} | {songs:,} | {encore.events_per_s:,.0f} | "
             f"{naive.events_per_s:,.0f} | {encore.events_per_s / naive.events_per_s:,.0f}× | "
-            f"{encore.ready_s:.1f} s | {encore.peak_rss_mb:,.0f} MB | {recall_text} |"
+            f"{eos.events_per_s:,.0f} | {encore.ready_s:.1f} s | {encore.peak_rss_mb:,.0f} MB | "
+            f"{recall_text} |"
         )
     lines += [
         "",

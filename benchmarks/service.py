@@ -91,12 +91,20 @@ class Bench:
         print(f"  trained knn for {case.label} in {time.monotonic() - started:.0f} s", flush=True)
         return root
 
-    def encore(self, case: Case, root: Path, events: list[tuple[bytes, bytes]]) -> Run:
+    def encore(
+        self,
+        case: Case,
+        root: Path,
+        events: list[tuple[bytes, bytes]],
+        guarantee: str = "at-least-once",
+    ) -> Run:
         topics = self.topics()
         produce(self.servers, topics[0], events)
         service = ServiceProcess(
             self.servers, topics, f"bench-{uuid.uuid4().hex[:6]}",
-            ["--catalog", str(case.csv), "--artifacts", str(root)], log_dir=self.work,
+            ["--catalog", str(case.csv), "--artifacts", str(root),
+             "--processing-guarantee", guarantee],
+            log_dir=self.work,
         )  # fmt: skip
         started = time.monotonic()
         service.start(wait_ready_s=120)
