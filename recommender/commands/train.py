@@ -21,6 +21,8 @@ _OPTION_FLAGS = {
     "learning_rate": "learning_rate",
     "validation_split": "validation_split",
     "patience": "patience",
+    "quantile_inputs": "quantile_inputs",
+    "input_dropout": "input_dropout",
     "components": "components",
     "clusters": "clusters",
     "seed": "seed",
@@ -50,6 +52,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--learning-rate", type=float, help="autoencoder")
     parser.add_argument("--validation-split", type=float, help="autoencoder")
     parser.add_argument("--patience", type=int, help="autoencoder early stopping")
+    parser.add_argument(
+        "--quantile-inputs",
+        action=argparse.BooleanOptionalAction,
+        help="autoencoder: map features to normal scores of their ranks first (default on)",
+    )
+    parser.add_argument("--input-dropout", type=float, help="autoencoder masking (default 0.2)")
     parser.set_defaults(handler=_train, parser=parser)
 
 

@@ -19,14 +19,19 @@ from tqdm.auto import tqdm
 
 from recommender.model import TrainingCurve
 from recommender.models.encoder import AutoencoderConfig, EncoderEmbedding
+from recommender.models.quantiles import QuantileNormal
 
 
 def build_network(
     n_features: int, config: AutoencoderConfig
 ) -> tuple[nn.Sequential, nn.Sequential]:
-    """(encoder, decoder): mirrored stacks of Linear layers."""
+    """(encoder, decoder): mirrored stacks of Linear layers; the encoder starts with input
+    dropout when the config asks for it (active in training only)."""
     sizes = [n_features, *config.hidden, config.latent_dim]
-    return _stack(sizes, config.relu_latent), _stack(sizes[::-1], last_relu=False)
+    encoder = _stack(sizes, config.relu_latent)
+    if config.input_dropout > 0:
+        encoder.insert(0, nn.Dropout(config.input_dropout))
+    return encoder, _stack(sizes[::-1], last_relu=False)
 
 
 def _stack(sizes: list[int], last_relu: bool) -> nn.Sequential:
@@ -38,23 +43,31 @@ def _stack(sizes: list[int], last_relu: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def export_encoder(encoder: nn.Sequential, relu_latent: bool) -> EncoderEmbedding:
+def export_encoder(
+    encoder: nn.Sequential, relu_latent: bool, inputs: QuantileNormal | None = None
+) -> EncoderEmbedding:
     linears = [m for m in encoder if isinstance(m, nn.Linear)]
     return EncoderEmbedding(
         tuple(m.weight.detach().numpy().T.copy() for m in linears),
         tuple(m.bias.detach().numpy().copy() for m in linears),
         relu_latent,
+        inputs,
     )
 
 
 def train_autoencoder(
     scaled: np.ndarray, config: AutoencoderConfig, progress: bool = False
 ) -> tuple[EncoderEmbedding, TrainingCurve]:
-    """Fit on standardised features (n, d); keep the weights of the best validation epoch."""
+    """Fit on standardised features (n, d); keep the weights of the best validation epoch.
+
+    With `quantile_inputs` the network sees (and the curve measures) quantile-normal features.
+    """
     started = time.perf_counter()
+    inputs = QuantileNormal.fit(scaled) if config.quantile_inputs else None
     with _single_thread():
         torch.manual_seed(config.seed)
-        data = torch.from_numpy(np.ascontiguousarray(scaled, dtype=np.float32))
+        mapped = inputs.transform(scaled) if inputs is not None else scaled
+        data = torch.from_numpy(np.ascontiguousarray(mapped, dtype=np.float32))
         train, val = _split(data, config.validation_split, config.seed)
         encoder, decoder = build_network(data.shape[1], config)
         model = nn.Sequential(encoder, decoder)
@@ -81,7 +94,7 @@ def train_autoencoder(
     curve = TrainingCurve(
         tuple(train_curve), tuple(val_curve), best_epoch, time.perf_counter() - started
     )
-    return export_encoder(encoder, config.relu_latent), curve
+    return export_encoder(encoder, config.relu_latent, inputs), curve
 
 
 def _split(data: torch.Tensor, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -75,8 +75,11 @@ def test_artifact_holds_no_pickle_and_all_it_promises(tmp_path, catalog):
     assert len(manifest["training_curve"]["train_mse"]) == 5
     assert {"version", "created_at", "metric", "index"} <= set(manifest)
     weights = load_file(path / "model.safetensors")
-    assert {"scaler.mean", "scaler.scale", "encoder.0.weight"} <= set(weights)
-    assert load_file(path / "catalog.safetensors")["embedding"].shape == (len(catalog), 6)
+    assert {"scaler.mean", "scaler.scale", "encoder.0.weight", "encoder.inputs.knots"} <= set(
+        weights
+    )
+    # The default latent is 8-dimensional.
+    assert load_file(path / "catalog.safetensors")["embedding"].shape == (len(catalog), 8)
     assert read_cluster_table(tmp_path, "autoencoder")["size"].sum() == len(catalog)
 
 

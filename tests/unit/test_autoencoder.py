@@ -9,6 +9,7 @@ from model_catalogs import grouped_catalog
 
 from recommender.models.autoencoder import build_network, export_encoder, train_autoencoder
 from recommender.models.encoder import AutoencoderConfig
+from recommender.models.quantiles import QuantileNormal
 from recommender.scaling import Standardizer
 
 
@@ -61,7 +62,9 @@ def test_without_validation_split_the_training_error_is_watched(scaled):
 
 @pytest.mark.parametrize("relu_latent", [False, True])
 def test_numpy_encoder_matches_torch(scaled, relu_latent):
-    config = AutoencoderConfig(hidden=(16, 8), latent_dim=3, relu_latent=relu_latent)
+    config = AutoencoderConfig(
+        hidden=(16, 8), latent_dim=3, relu_latent=relu_latent, input_dropout=0.0
+    )
     torch.manual_seed(0)
     encoder, decoder = build_network(scaled.shape[1], config)
     exported = export_encoder(encoder, relu_latent)
@@ -72,15 +75,51 @@ def test_numpy_encoder_matches_torch(scaled, relu_latent):
     assert decoder(torch.zeros(1, 3)).shape == (1, 9)
 
 
+def test_numpy_encoder_with_quantile_inputs_matches_torch_in_eval_mode(scaled):
+    config = AutoencoderConfig(input_dropout=0.5)
+    inputs = QuantileNormal.fit(scaled)
+    torch.manual_seed(0)
+    encoder, _ = build_network(scaled.shape[1], config)
+    assert isinstance(encoder[0], torch.nn.Dropout)
+    exported = export_encoder(encoder, relu_latent=False, inputs=inputs)
+    encoder.eval()  # dropout only masks inputs in training
+    with torch.no_grad():
+        expected = encoder(torch.from_numpy(inputs.transform(scaled))).numpy()
+    np.testing.assert_allclose(exported.transform(scaled), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_encoder_state_round_trip(scaled):
     encoder, _ = train_autoencoder(scaled, AutoencoderConfig(epochs=2, relu_latent=True))
     again = type(encoder).from_state(encoder.state())
     np.testing.assert_array_equal(again.transform(scaled), encoder.transform(scaled))
     assert again.relu_latent
+    assert again.inputs is not None
+
+
+def test_defaults_and_the_original_network():
+    # Defaults by measurement on spotify_songs.csv (docs/quality.md); the original
+    # input -> 12 -> 6 network on standardised features stays one set of options away.
+    default = AutoencoderConfig()
+    assert (default.hidden, default.latent_dim) == ((64,), 8)
+    assert default.quantile_inputs and default.input_dropout == 0.2
+    original = AutoencoderConfig(
+        hidden=(12,), latent_dim=6, quantile_inputs=False, input_dropout=0.0
+    )
+    encoder, decoder = build_network(9, original)
+    assert [m.out_features for m in encoder if isinstance(m, torch.nn.Linear)] == [12, 6]
+    assert not any(isinstance(m, torch.nn.Dropout) for m in encoder)
+    assert decoder(torch.zeros(1, 6)).shape == (1, 9)
 
 
 @pytest.mark.parametrize(
-    "bad", [{"latent_dim": 0}, {"hidden": (0,)}, {"epochs": 0}, {"validation_split": 1.0}]
+    "bad",
+    [
+        {"latent_dim": 0},
+        {"hidden": (0,)},
+        {"epochs": 0},
+        {"validation_split": 1.0},
+        {"input_dropout": 1.0},
+    ],
 )
 def test_config_refuses_nonsense(bad):
     with pytest.raises(ValueError):
