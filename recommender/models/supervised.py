@@ -1,12 +1,14 @@
 """`metric`: a label-trained embedding, the standardised features plus label-probability blocks.
 
 Gradient-boosted trees learn P(label | features) for each label column on a training catalog;
-the embedding is `[scaled, weight * P(column_1 | scaled), ...]`, so neighbours must be close
-in sound *and* in how their sound reads as a label. A finer auxiliary column (say
-`playlist_subgenre` beside `playlist_genre`) adds a block. Songs with several labels count
-once per label in training. Train it only on songs disjoint from anything it is evaluated on
-(see `recommender.evaluation`). Trees are not a few arrays, so this model is not saved as an
-artifact: the evaluation trains it in place.
+the embedding is `[scaled, weight * sqrt(P(column_1 | scaled)), ...]`, so neighbours must be
+close in sound *and* in how their sound reads as a label. With the square roots the distance
+between two blocks is their Hellinger distance, which counts a difference between small
+probabilities for more than the euclidean distance of the probabilities does. A finer
+auxiliary column (say `playlist_subgenre` beside `playlist_genre`) adds a block. Songs with
+several labels count once per label in training. Train it only on songs disjoint from anything
+it is evaluated on (see `recommender.evaluation`). Trees are not a few arrays, so this model
+is not saved as an artifact: the evaluation trains it in place.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "label_column": "genre",
     "extra_label_columns": (),  # more label columns, one probability block each
     "weight": 4.0,  # of each probability block against the unit-variance features
+    "sqrt_probabilities": True,  # Hellinger geometry; False: the probabilities themselves
     "iterations": 200,
     "learning_rate": 0.05,
     "seed": 0,
@@ -37,11 +40,13 @@ DEFAULTS: dict[str, Any] = {
 class LabelProbabilityEmbedding:
     classifiers: tuple[HistGradientBoostingClassifier, ...]
     weight: float
+    sqrt: bool = True
 
     def transform(self, scaled: np.ndarray) -> np.ndarray:
         scaled = np.asarray(scaled, dtype=np.float32)
         with threadpool_limits(1):
-            blocks = [self.weight * c.predict_proba(scaled) for c in self.classifiers]
+            probabilities = [c.predict_proba(scaled) for c in self.classifiers]
+        blocks = [self.weight * (np.sqrt(p) if self.sqrt else p) for p in probabilities]
         return np.hstack([scaled, *blocks]).astype(np.float32)
 
 
@@ -80,5 +85,7 @@ def train_metric(catalog: Catalog, *, options: dict[str, Any] | None = None) -> 
     scaled = scaler.transform(catalog.features[songs])
     columns = [opts["label_column"], *opts["extra_label_columns"]]
     classifiers = tuple(fit_classifier(scaled, catalog.labels(c)[songs], opts) for c in columns)
-    embedding = LabelProbabilityEmbedding(classifiers, float(opts["weight"]))
+    embedding = LabelProbabilityEmbedding(
+        classifiers, float(opts["weight"]), bool(opts["sqrt_probabilities"])
+    )
     return Recommender("metric", catalog, scaler, embedding, "euclidean", options=opts)

@@ -25,10 +25,14 @@ def test_metric_embedding_appends_one_probability_block_per_label_column() -> No
     model = train_metric(catalog, options=options)
     n_genres = len(set(frame["genre"]))
     assert model.catalog_embedding.shape == (600, 9 + n_genres + 2)
-    probabilities = model.catalog_embedding[:, 9:] / model.options["weight"]
-    assert np.allclose(probabilities[:, :n_genres].sum(axis=1), 1.0, atol=1e-5)
+    # Square roots of probabilities by default (Hellinger geometry): their squares sum to 1.
+    roots = model.catalog_embedding[:, 9:] / model.options["weight"]
+    assert np.allclose((roots[:, :n_genres] ** 2).sum(axis=1), 1.0, atol=1e-5)
     rows = model.recommend(np.arange(5), 3).rows
     assert rows.shape == (5, 3) and (rows >= 0).all()
+    linear = train_metric(catalog, options={**options, "sqrt_probabilities": False})
+    probabilities = linear.catalog_embedding[:, 9:] / linear.options["weight"]
+    np.testing.assert_allclose(probabilities, roots**2, atol=1e-5)
 
 
 def test_metric_rejects_unknown_options_and_single_label_data() -> None:
