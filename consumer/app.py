@@ -6,7 +6,8 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from types import FrameType
 
 from confluent_kafka import Consumer, KafkaException, Producer
@@ -17,6 +18,7 @@ from consumer.delivery import AtLeastOnce, ExactlyOnce
 from consumer.http import Health, serve_http
 from consumer.kafka_config import admin_config, consumer_config, producer_config, redacted
 from consumer.metrics import Metrics
+from consumer.models import ModelSet
 from consumer.reload import ModelLoader
 from consumer.service import Service
 from consumer.settings import Guarantee, Settings
@@ -27,11 +29,15 @@ log = logging.getLogger("encore")
 FLUSH_TIMEOUT_S = 60.0
 
 
-def wait_for_topics(settings: Settings, health: Health, should_run: list[bool]) -> None:
+def _failed(future: Future[ModelSet]) -> bool:
+    return future.done() and future.exception() is not None
+
+
+def wait_for_topics(settings: Settings, health: Health, keep_trying: Callable[[], bool]) -> None:
     """Create the topics, retrying with backoff while the broker is unreachable."""
     admin = AdminClient(admin_config(settings))
     delay = 0.5
-    while should_run[0]:
+    while keep_trying():
         try:
             ensure_topics(
                 admin,
@@ -45,7 +51,7 @@ def wait_for_topics(settings: Settings, health: Health, should_run: list[bool]) 
         except (KafkaException, TimeoutError) as exc:
             log.warning("broker not ready (%s); retrying in %.1fs", exc, delay)
             deadline = time.monotonic() + delay
-            while should_run[0] and time.monotonic() < deadline:
+            while keep_trying() and time.monotonic() < deadline:
                 time.sleep(0.1)
             delay = min(delay * 2, 10.0)
 
@@ -93,18 +99,22 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
             stack.callback(signal.signal, sig, handler)
 
         stack.callback(loader.close)
-        models = loader.load()
-        health.model_loaded = True
-        log.info("models %s on %d tracks", models.versions(), len(models.catalog))
-        wait_for_topics(settings, health, should_run)
+        # Models load on a thread while the topics are checked and the group is joined.
+        loader.check()
+        loading = loader.load_in_background()
+        wait_for_topics(settings, health, lambda: should_run[0] and not _failed(loading))
         if not should_run[0]:
             return 0
+        if _failed(loading):
+            loading.result()  # raises why
         consumer, producer = stack.enter_context(clients(settings))
         # Waiting for the broker is not progress: a long wait shows in /healthz.
         delivery = delivery_class(settings)(consumer, producer, FLUSH_TIMEOUT_S, lambda: None)
-        service.append(
-            Service(settings, consumer, delivery, models, metrics, health, loader.reload)
-        )
+        service.append(Service(settings, consumer, delivery, metrics, health, loader.reload))
+        service[0].subscribe()
+        models = loading.result()
+        health.model_loaded = True
+        log.info("models %s on %d tracks", models.versions(), len(models.catalog))
         if not should_run[0]:
             return 0
         log.info(
@@ -113,6 +123,6 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
             settings.output_topic,
             settings.processing_guarantee.value,
         )
-        service[0].run()
+        service[0].run(models)
     log.info("stopped cleanly")
     return 0

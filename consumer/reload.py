@@ -57,11 +57,34 @@ class ModelLoader:
         """Called from the SIGHUP handler: only sets a flag."""
         self._reload_requested = True
 
-    def load(self) -> ModelSet:
+    def check(self) -> None:
+        """Fail fast, before joining the group, on names and missing artifacts."""
         unknown = [n for n in self.settings.models if n not in MODEL_NAMES]
         if unknown:
             raise ModelError(f"unknown model(s) {unknown}; choose from {', '.join(MODEL_NAMES)}")
+        if self.settings.train_missing:
+            return
+        for name in self.settings.models:
+            if (
+                name not in _BUILT_IN_PLACE
+                and latest_version(self.settings.artifacts, name) is None
+            ):
+                raise self._missing(name)
+
+    def _missing(self, name: str) -> ModelError:
+        root = self.settings.artifacts
+        return ModelError(
+            f"no artifact for {name!r} under {root}: train one with "
+            f"`python -m recommender train --model {name} --out {root}` "
+            "or start with --train-missing"
+        )
+
+    def load(self) -> ModelSet:
+        self.check()
         return ModelSet(self.catalog, [self._load_one(name) for name in self.settings.models])
+
+    def load_in_background(self) -> Future[ModelSet]:
+        return self._pool.submit(self.load)
 
     def _load_one(self, name: str) -> Recommender:
         model = self._load_or_build(name)
@@ -83,11 +106,7 @@ class ModelLoader:
                 model.version = f"{name}-{self.catalog.fingerprint[:12]}"
                 return model
             if not self.settings.train_missing:
-                raise ModelError(
-                    f"no artifact for {name!r} under {root}: train one with "
-                    f"`python -m recommender train --model {name} --out {root}` "
-                    "or start with --train-missing"
-                ) from None
+                raise self._missing(name) from None
         except ArtifactMismatch as exc:
             if not self.settings.train_missing:
                 raise ModelError(f"{exc} (or start with --train-missing)") from exc

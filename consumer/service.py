@@ -28,7 +28,6 @@ class Service:
         settings: Settings,
         consumer: Consumer,
         delivery: Delivery,
-        models: ModelSet,
         metrics: Metrics,
         health: Health,
         reload: Callable[[ModelSet], ModelSet | None] | None = None,
@@ -36,24 +35,29 @@ class Service:
         self.settings = settings
         self.consumer = consumer
         self.delivery = delivery
-        self.processor = BatchProcessor(models, settings.k, settings.max_event_bytes)
         self.metrics = metrics
         self.health = health
         self.reload = reload
         self.running = True
+        self.processor: BatchProcessor | None = None
         self._failures = 0
-        self._publish_models(models)
 
     def stop(self) -> None:
         self.running = False
 
-    def run(self) -> None:
+    def subscribe(self) -> None:
+        """Join the group; the join proceeds in the background until the loop polls."""
         self.consumer.subscribe(
             [self.settings.input_topic],
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_revoke,
         )
+
+    def run(self, models: ModelSet) -> None:
+        s = self.settings
+        self.processor = BatchProcessor(models, s.k, s.max_event_bytes)
+        self._publish_models(models)
         try:
             while self.running:
                 self._maybe_reload()
@@ -88,6 +92,7 @@ class Service:
         started = time.monotonic()
         self.metrics.consumed.inc(len(good))
         self.metrics.batch_size.observe(len(good))
+        assert self.processor is not None
         result = self.processor.process(good)
         try:
             self.delivery.deliver(good, self._outputs(result))
@@ -150,7 +155,7 @@ class Service:
             self.delivery.producing.producer.poll(0.1)
 
     def _maybe_reload(self) -> None:
-        if self.reload is None:
+        if self.reload is None or self.processor is None:
             return
         fresh = self.reload(self.processor.models)
         if fresh is not None:
