@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -13,7 +14,7 @@ from consumer.encode import timestamp_now
 from consumer.models import ModelSet, Served
 from schemas import DeadLetterReason, SongSelected
 
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, str | bytes | None]]
 
 
 class Message(Protocol):
@@ -24,7 +25,9 @@ class Message(Protocol):
     def topic(self) -> str | None: ...
     def partition(self) -> int | None: ...
     def offset(self) -> int | None: ...
-    def headers(self) -> list[tuple[str, bytes | None]] | None: ...
+    def headers(
+        self,
+    ) -> list[tuple[str, str | bytes | None]] | dict[str, str | bytes | None] | None: ...
 
 
 @dataclass
@@ -54,7 +57,9 @@ def dead_letter_headers(message: Message, rejected: Rejected) -> Headers:
         ("source.offset", str(message.offset()).encode()),
     ]
     # The producer's own headers travel with the dead letter, after ours.
-    headers.extend((k, v) for k, v in (message.headers() or []) if v is not None)
+    original = message.headers() or []
+    pairs = original.items() if isinstance(original, dict) else original
+    headers.extend((k, v) for k, v in pairs if v is not None)
     return headers
 
 
@@ -64,7 +69,7 @@ class BatchProcessor:
         self.default_k = default_k
         self.max_event_bytes = max_event_bytes
 
-    def process(self, messages: list[Message]) -> BatchResult:
+    def process(self, messages: Sequence[Message]) -> BatchResult:
         result = BatchResult()
         groups: dict[str, list[_Seed]] = defaultdict(list)
         catalog = self.models.catalog

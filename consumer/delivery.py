@@ -30,7 +30,7 @@ def next_offsets(messages: Iterable[Message]) -> list[TopicPartition]:
     """Per partition, the offset after the last message: what to commit."""
     last: dict[tuple[str, int], int] = {}
     for m in messages:
-        last[(m.topic(), m.partition())] = m.offset()  # type: ignore[index]
+        last[(m.topic(), m.partition())] = m.offset()  # type: ignore[index,assignment]
     return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
 
 

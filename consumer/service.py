@@ -104,7 +104,8 @@ class Service:
 
     def _consume_error(self, message: Message) -> bool:
         """Count a consumer error; raise if fatal. Returns False: the message is not data."""
-        error: KafkaError = message.error()
+        error = message.error()
+        assert error is not None
         self.metrics.consume_errors.labels(error.name()).inc()
         if error.fatal():
             raise KafkaException(error)

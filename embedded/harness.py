@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from embedded.broker import free_port
 
@@ -247,7 +247,7 @@ def answered(
         while time.monotonic() < (settle_until or deadline):
             for message in consumer.consume(1000, 0.2):
                 if not message.error():
-                    counts[json.loads(message.value())["event_id"]] += 1
+                    counts[json.loads(message.value() or b"{}").get("event_id", "")] += 1
             if settle_until is None and expected_ids <= counts.keys():
                 settle_until = time.monotonic() + settle_s
     finally:

@@ -46,7 +46,7 @@ def tail(
             if message is None or message.error():
                 continue
             seen += 1
-            out.write(describe(json.loads(message.value())) + "\n")
+            out.write(describe(json.loads(message.value() or b"{}")) + "\n")
             out.flush()
     finally:
         consumer.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +29,7 @@ def normalise_text(text: object) -> str:
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", folded)).strip()
 
 
-def song_keys(
-    track_ids: Sequence[str], names: Sequence[object], artists: Sequence[object]
-) -> list[str]:
+def song_keys(track_ids: Iterable[Any], names: Iterable[Any], artists: Iterable[Any]) -> list[str]:
     """One key per song: normalised name+artist, or the track id where either is missing."""
     keys = []
     for track_id, name, artist in zip(track_ids, names, artists, strict=True):
@@ -137,7 +136,8 @@ class Catalog:
         """(n,) int64: position in `canonical_rows` of each row's song."""
         song_to_pos = np.empty(int(self.song_ids.max()) + 1 if len(self) else 0, dtype=np.int64)
         song_to_pos[self.song_ids[self.canonical_rows]] = np.arange(len(self.canonical_rows))
-        return song_to_pos[self.song_ids]
+        positions: np.ndarray = song_to_pos[self.song_ids]
+        return positions
 
     @cached_property
     def fingerprint(self) -> str:
@@ -152,4 +152,5 @@ class Catalog:
         """An extra column (for example a genre) as an object array aligned by row."""
         if column not in self.extra.columns:
             raise KeyError(f"catalog has no column {column!r}; it has {list(self.extra.columns)}")
-        return self.extra[column].to_numpy(dtype=object)
+        labels: np.ndarray = self.extra[column].to_numpy(dtype=object)
+        return labels

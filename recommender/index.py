@@ -28,7 +28,8 @@ def distance_to_score(distances: np.ndarray) -> np.ndarray:
 
 def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: np.ndarray = matrix / np.maximum(norms, 1e-12)
+    return unit.astype(np.float32)
 
 
 class ExactIndex:

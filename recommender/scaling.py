@@ -21,12 +21,12 @@ class Standardizer:
         return cls(mean.astype(np.float32), std.astype(np.float32))
 
     def transform(self, features: np.ndarray) -> np.ndarray:
-        return ((np.asarray(features, dtype=np.float32) - self.mean) / self.scale).astype(
-            np.float32, copy=False
-        )
+        scaled: np.ndarray = (np.asarray(features, dtype=np.float32) - self.mean) / self.scale
+        return scaled.astype(np.float32, copy=False)
 
     def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        return (scaled * self.scale + self.mean).astype(np.float32, copy=False)
+        raw: np.ndarray = scaled * self.scale + self.mean
+        return raw.astype(np.float32, copy=False)
 
     def state(self) -> dict[str, np.ndarray]:
         return {"scaler.mean": self.mean, "scaler.scale": self.scale}
