@@ -108,8 +108,8 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
         if _failed(loading):
             loading.result()  # raises why
         consumer, producer = stack.enter_context(clients(settings))
-        # Waiting for the broker is not progress: a long wait shows in /healthz.
-        delivery = delivery_class(settings)(consumer, producer, FLUSH_TIMEOUT_S, lambda: None)
+        queue_full = metrics.producer_queue_full.inc
+        delivery = delivery_class(settings)(consumer, producer, FLUSH_TIMEOUT_S, queue_full)
         service.append(Service(settings, consumer, delivery, metrics, health, loader.reload))
         service[0].subscribe()
         models = loading.result()

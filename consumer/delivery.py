@@ -46,11 +46,11 @@ class _Producing:
     """Produce a list of outputs, waiting (not dropping) when the local queue is full."""
 
     def __init__(
-        self, producer: Producer, flush_timeout_s: float, on_wait: Callable[[], None]
+        self, producer: Producer, flush_timeout_s: float, on_queue_full: Callable[[], None]
     ) -> None:
         self.producer = producer
         self.flush_timeout_s = flush_timeout_s
-        self.on_wait = on_wait
+        self.on_queue_full = on_queue_full
         self.errors: list[KafkaError] = []
 
     def on_delivery(self, err: KafkaError | None, _msg: Message) -> None:
@@ -68,14 +68,13 @@ class _Producing:
                 except BufferError:
                     # Local queue full: serve delivery reports until there is room (backpressure).
                     self.producer.poll(0.05)
-                    self.on_wait()
+                    self.on_queue_full()
                 except KafkaException as exc:  # refused locally (too large, fenced, ...)
                     raise DeliveryFailed(f"produce to {topic} refused: {exc.args[0]}") from exc
 
     def wait_acknowledged(self) -> None:
         deadline = time.monotonic() + self.flush_timeout_s
         while self.producer.flush(0.5) > 0:
-            self.on_wait()
             if time.monotonic() > deadline:
                 raise DeliveryFailed(f"outputs not acknowledged within {self.flush_timeout_s}s")
         if self.errors:
@@ -89,10 +88,10 @@ class AtLeastOnce:
         consumer: Consumer,
         producer: Producer,
         flush_timeout_s: float,
-        on_wait: Callable[[], None],
+        on_queue_full: Callable[[], None],
     ) -> None:
         self.consumer = consumer
-        self.producing = _Producing(producer, flush_timeout_s, on_wait)
+        self.producing = _Producing(producer, flush_timeout_s, on_queue_full)
 
     @staticmethod
     def producer_settings() -> dict[str, Any]:
@@ -119,12 +118,12 @@ class ExactlyOnce:
         consumer: Consumer,
         producer: Producer,
         flush_timeout_s: float,
-        on_wait: Callable[[], None],
+        on_queue_full: Callable[[], None],
     ) -> None:
         self.consumer = consumer
         self.producer = producer
         self.flush_timeout_s = flush_timeout_s
-        self.producing = _Producing(producer, flush_timeout_s, on_wait)
+        self.producing = _Producing(producer, flush_timeout_s, on_queue_full)
         producer.init_transactions(flush_timeout_s)
 
     @staticmethod

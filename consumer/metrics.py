@@ -53,6 +53,11 @@ class Metrics:
             "Outputs the broker did not acknowledge (the batch's input is not committed)",
             registry=registry,
         )
+        self.producer_queue_full = Counter(
+            "encore_producer_queue_full",
+            "Waits for room in the producer's local queue (backpressure, nothing dropped)",
+            registry=registry,
+        )
         self.consume_errors = Counter(
             "encore_consume_errors", "Errors reported by the consumer", ["code"], registry=registry
         )

@@ -109,3 +109,37 @@ def test_restart_in_the_same_group_reprocesses_nothing(service_factory, topics, 
         answers = read_topic(servers, topics[1], 600, timeout_s=60, settle_s=2.0)
     ids = [json.loads(m.value())["event_id"] for m in answers]
     assert len(ids) == 600 and len(set(ids)) == 600
+
+
+def test_the_same_event_id_twice_is_answered_twice(service_factory, topics, broker):
+    servers = broker.bootstrap_servers
+    twice = encode(selection("user-1", track_id=str(CATALOG.track_ids[5]), event_id="same"))
+    with service_factory():
+        produce(servers, topics[0], [twice, *valid_events(10, "between"), twice])
+        answers = read_topic(servers, topics[1], 12, timeout_s=60, settle_s=1.0)
+    ids = Counter(json.loads(m.value())["event_id"] for m in answers)
+    assert ids["same"] == 2 and len(answers) == 12
+    same = [
+        json.loads(m.value())["items"]
+        for m in answers
+        if json.loads(m.value())["event_id"] == "same"
+    ]
+    assert same[0] == same[1]  # and the same answer both times
+
+
+def test_a_full_producer_queue_slows_the_service_down_without_losing_anything(
+    service_factory, topics, broker
+):
+    servers = broker.bootstrap_servers
+    events = valid_events(3000, "pressure")
+    # A local queue of 50 messages for batches of up to 1,000 answers: BufferError all along.
+    with service_factory("--kafka-option", "queue.buffering.max.messages=50") as service:
+        produce(servers, topics[0], events)
+        answers = read_topic(servers, topics[1], len(events), timeout_s=90, settle_s=1.0)
+        metrics = service.metrics()
+    failures = metric_values(metrics, "encore_delivery_failures_total")[""]
+    assert metric_values(metrics, "encore_producer_queue_full_total")[""] > 0
+    assert sorted(json.loads(m.value())["event_id"] for m in answers) == sorted(
+        f"pressure-{i}" for i in range(3000)
+    )
+    assert failures == 0
