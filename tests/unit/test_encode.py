@@ -56,7 +56,8 @@ def test_answers_validate_against_the_contract():
     encoder = RecommendationEncoder(cat, "knn", "v1", clusters=np.arange(len(cat)))
     rows = np.array([3, 1, 0, -1])
     scores = np.array([0.9, 0.5, 0.25, 0.0], dtype=np.float32)
-    raw = encoder.encode('ev"1', "user\\1", None, rows, scores, with_features=True)
+    at = b'"2026-01-01T00:00:00.000+00:00"'
+    raw = encoder.encode('ev"1', "user\\1", None, rows, scores, with_features=True, generated_at=at)
     answer = Recommendations.model_validate_json(raw)
     assert (
         answer.event_id == 'ev"1' and answer.user_id == "user\\1" and answer.seed_track_id is None
@@ -67,4 +68,4 @@ def test_answers_validate_against_the_contract():
     assert answer.items[0].cluster == 3
     assert answer.items[2].features == {f: 0.0 for f in AUDIO_FEATURES}
     # The cache gives the same bytes the second time.
-    assert encoder.encode('ev"1', "user\\1", None, rows, scores, with_features=True) == raw
+    assert encoder.encode('ev"1', "user\\1", None, rows, scores, True, at) == raw
