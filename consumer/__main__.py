@@ -8,6 +8,7 @@ import sys
 from consumer.app import run
 from consumer.reload import ModelError
 from consumer.settings import settings_from_args
+from recommender.ingest import SchemaError
 
 log = logging.getLogger("encore")
 
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return run(settings_from_args(argv))
-    except ModelError as exc:  # a configuration problem, not a crash: say what to do
+    except (ModelError, SchemaError) as exc:  # configuration, not a crash: say what to do
         log.error("%s", exc)
         return 2
 

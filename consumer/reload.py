@@ -50,7 +50,8 @@ class ModelLoader:
     def catalog(self) -> Catalog:
         if self._catalog is None:
             path = self.settings.catalog or BUNDLED_CATALOG
-            self._catalog = load_catalog_cached(path, self.settings.artifacts / CATALOG_CACHE)
+            cache = self.settings.artifacts / CATALOG_CACHE
+            self._catalog = load_catalog_cached(path, cache, tuple(self.settings.features))
         return self._catalog
 
     def request_reload(self) -> None:

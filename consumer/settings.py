@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from recommender.features import AUDIO_FEATURES
+
 
 class Guarantee(StrEnum):
     AT_LEAST_ONCE = "at-least-once"
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     )
     instance_id: str = Field("0", description="Stable per instance (names its transactional.id)")
     catalog: Path | None = Field(None, description="Catalog CSV (default: the bundled catalog)")
+    features: Annotated[list[str], NoDecode] = Field(
+        list(AUDIO_FEATURES), description="Comma list of catalog features the models use"
+    )
     models: Annotated[list[str], NoDecode] = Field(
         ["knn"], description="Comma list of knn, knn-cosine, pca, autoencoder; first is default"
     )
@@ -73,7 +78,7 @@ class Settings(BaseSettings):
     stall_timeout_s: float = Field(30.0, gt=0, description="/healthz fails after this long stuck")
     kafka_options: Annotated[dict[str, SecretStr], NoDecode] = {}
 
-    @field_validator("models", mode="before")
+    @field_validator("models", "features", mode="before")
     @classmethod
     def _split_models(cls, value: object) -> object:
         return _comma_list(value)

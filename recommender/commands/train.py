@@ -8,6 +8,7 @@ from typing import Any
 
 from recommender.ann import DEFAULT_THRESHOLD
 from recommender.artifacts import save_artifact
+from recommender.features import AUDIO_FEATURES
 from recommender.models import MODEL_NAMES, resolve_options, train_model
 from recommender.snapshot import CATALOG_CACHE, load_catalog_cached
 from recommender.synthetic import BUNDLED_CATALOG
@@ -34,6 +35,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser("train", help="train a model and save a versioned artifact")
     parser.add_argument("--model", choices=MODEL_NAMES, required=True)
     parser.add_argument("--catalog", type=Path, default=BUNDLED_CATALOG)
+    parser.add_argument(
+        "--features",
+        default=",".join(AUDIO_FEATURES),
+        help="comma list; extras: key, mode, popularity, explicit, year, duration_ms",
+    )
     parser.add_argument("--out", type=Path, required=True, help="artifacts root directory")
     parser.add_argument(
         "--index",
@@ -80,7 +86,8 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as error:
         args.parser.error(str(error))
     # The snapshot cache under the artifacts lets a service on the same --artifacts start fast.
-    catalog = load_catalog_cached(args.catalog, args.out / CATALOG_CACHE)
+    features = tuple(args.features.split(","))
+    catalog = load_catalog_cached(args.catalog, args.out / CATALOG_CACHE, features)
     print(f"training {args.model} on {len(catalog)} tracks from {args.catalog}")
     recommender = train_model(args.model, catalog, options=options, progress=True)
     recommender.use_index(args.index)

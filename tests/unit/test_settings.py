@@ -26,7 +26,8 @@ def test_flags_override_environment(monkeypatch):
     monkeypatch.setenv("ENCORE_BOOTSTRAP_SERVERS", "env:9092")
     monkeypatch.setenv("ENCORE_MODELS", "knn-cosine,knn")
     monkeypatch.setenv("ENCORE_K", "7")
-    s = settings_from_args(["--k", "5"])
+    s = settings_from_args(["--k", "5", "--features", "energy,valence,key"])
+    assert s.features == ["energy", "valence", "key"]
     assert s.bootstrap_servers == "env:9092"
     assert s.models == ["knn-cosine", "knn"]
     assert s.k == 5
