@@ -8,13 +8,17 @@ measure end-to-end latency (input timestamp to answer timestamp). Writes BENCHMA
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +33,8 @@ from embedded.harness import (
 )
 from producer.events import encode, selection
 from recommender.snapshot import load_catalog_cached
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,17 +68,48 @@ def selections(track_ids: np.ndarray, n: int, tag: str, seed: int = 0) -> list[t
     ]
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def histogram_quantile(metrics: str, name: str, q: float) -> float:
+    """The upper bound of the bucket holding quantile `q` of a Prometheus histogram."""
+    buckets = []
+    for line in metrics.splitlines():
+        if line.startswith(f"{name}_bucket{{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float(bound), float(line.rsplit(" ", 1)[1])))
+    total = buckets[-1][1]
+    return next(bound for bound, count in buckets if count >= q * total)
+
+
 def answer_rate(messages: list) -> float:  # type: ignore[type-arg]
     stamps = sorted(m.timestamp()[1] for m in messages)
     span_s = max(stamps[-1] - stamps[0], 1) / 1000
     return (len(stamps) - 1) / span_s
 
 
+def on_fresh_broker(run: Callable[..., T]) -> Callable[..., T]:
+    """Every measurement gets a broker of its own: Tansu's in-memory store slows down as it
+    fills, and no run should pay for the data of the runs before it."""
+
+    @functools.wraps(run)
+    def wrapper(self: Bench, *args: Any, **kwargs: Any) -> T:
+        with LocalBroker(log_path=self.work / "tansu.log") as broker:
+            self.servers = broker.bootstrap_servers
+            assert broker.process is not None
+            self.broker_pid = broker.process.pid
+            return run(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Bench:
-    def __init__(self, broker: LocalBroker, work: Path) -> None:
-        self.broker = broker
-        self.servers = broker.bootstrap_servers
+    def __init__(self, work: Path) -> None:
         self.work = work
+        self.servers = ""
+        self.broker_pid = 0
 
     def topics(self) -> tuple[str, str, str]:
         tag = uuid.uuid4().hex[:8]
@@ -91,6 +128,7 @@ class Bench:
         print(f"  trained knn for {case.label} in {time.monotonic() - started:.0f} s", flush=True)
         return root
 
+    @on_fresh_broker
     def encore(
         self,
         case: Case,
@@ -114,6 +152,7 @@ class Bench:
         service.stop()
         return Run(len(answers), answer_rate(answers), ready_s, rss)
 
+    @on_fresh_broker
     def naive(self, case: Case, events: list[tuple[bytes, bytes]]) -> Run:
         topics = self.topics()
         produce(self.servers, topics[0], events)
@@ -131,6 +170,7 @@ class Bench:
             process.wait(30)
         return Run(len(answers), answer_rate(answers), None, rss)
 
+    @on_fresh_broker
     def latency(self, case: Case, root: Path, rate: float, seconds: float) -> dict[str, float]:
         topics = self.topics()
         service = ServiceProcess(
@@ -140,22 +180,33 @@ class Bench:
         service.start(wait_ready_s=120)
         catalog = load_catalog_cached(case.csv, root / "catalogs")
         events = selections(catalog.track_ids, int(rate * seconds), "lat", seed=1)
-        load = PacedProducer(self.servers, topics[0], events, rate, linger_ms=0)
+        # The upstream producer batches for up to 5 ms (the Java client's default linger).
+        load = PacedProducer(self.servers, topics[0], events, rate, linger_ms=5)
+        broker_cpu = cpu_seconds(self.broker_pid)
+        started = time.monotonic()
         load.start()
         load.finish()
         answers = read_topic(self.servers, topics[1], len(events), timeout_s=120)
+        broker_share = (cpu_seconds(self.broker_pid) - broker_cpu) / (time.monotonic() - started)
         inputs = read_topic(self.servers, topics[0], len(events), timeout_s=60)
-        status = http_get(service.url + "/metrics")[1]
+        metrics = http_get(service.url + "/metrics")[1]
         service.stop()
         sent_at = {json.loads(m.value())["event_id"]: m.timestamp()[1] for m in inputs}
-        delays = np.array(
-            [m.timestamp()[1] - sent_at[json.loads(m.value())["event_id"]] for m in answers]
+        pairs = sorted(
+            (sent_at[json.loads(m.value())["event_id"]], m.timestamp()[1]) for m in answers
         )
-        assert status  # the service answered /metrics during the run
+        delays = np.array([answered - sent for sent, answered in pairs])
+        thirds = np.array_split(delays, 3)
         return {
             "offered": rate,
             "answered": len(answers),
             "p50": float(np.percentile(delays, 50)),
             "p95": float(np.percentile(delays, 95)),
             "p99": float(np.percentile(delays, 99)),
+            "p99_thirds": [float(np.percentile(t, 99)) for t in thirds],
+            "processing_p99_ms": histogram_quantile(
+                metrics, "encore_processing_latency_seconds", 0.99
+            )
+            * 1000,
+            "broker_cpu": broker_share,
         }

@@ -13,6 +13,7 @@ from contextlib import ExitStack
 
 from embedded.broker import LocalBroker
 from producer.kafka import StopFlag
+from recommender.synthetic import BUNDLED_CATALOG
 
 
 def _wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) -> None:
@@ -84,7 +85,18 @@ def demo(args: argparse.Namespace) -> int:
         print(
             f"listener: {args.rate}/s simulated selections; Ctrl-C stops everything\n", flush=True
         )
-        tail = subprocess.Popen([python, "-m", "producer", "tail", "--bootstrap-servers", servers])
+        tail = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "producer",
+                "tail",
+                "--bootstrap-servers",
+                servers,
+                "--catalog",
+                str(BUNDLED_CATALOG),
+            ]
+        )
         stack.callback(_stop, tail)
         flag = StopFlag()
         while flag.running() and all(p.poll() is None for p in (service, listener, tail)):

@@ -277,8 +277,13 @@ class PacedProducer(threading.Thread):
             producer = Producer({"bootstrap.servers": self.servers, "linger.ms": self.linger_ms})
             start = time.monotonic()
             for key, value in self.events:
+                # Wait until this event is due. poll() takes whole milliseconds, so sub-ms
+                # waits sleep instead of spinning (a spin would steal a core from the service).
                 while (ahead := start + self.sent / self.rate - time.monotonic()) > 0:
-                    producer.poll(min(ahead, 0.05))
+                    if ahead >= 0.002:
+                        producer.poll(min(ahead, 0.05))
+                    else:
+                        time.sleep(ahead)
                 while True:
                     try:
                         producer.produce(self.topic, value, key)

@@ -60,8 +60,16 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _tail(args: argparse.Namespace) -> int:
-    with contextlib.suppress(KeyboardInterrupt):
-        tail(client_config(args), args.topic, sys.stdout, args.from_beginning)
+    flag = StopFlag()
+    labels = None
+    if args.catalog is not None:  # show each song's genre, so a reader can judge the answers
+        catalog = Catalog.from_csv(args.catalog)
+        column = next((c for c in catalog.extra.columns if "genre" in c.lower()), None)
+        if column is not None:
+            labels = dict(zip(catalog.track_ids, catalog.labels(column).astype(str), strict=True))
+    # A reader that goes away (piped into head) is not an error.
+    with contextlib.suppress(BrokenPipeError):
+        tail(client_config(args), args.topic, sys.stdout, args.from_beginning, flag.running, labels)
     return 0
 
 
@@ -92,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     tail_cmd = commands.add_parser("tail", help="print recommendations as they arrive")
     tail_cmd.add_argument("--topic", default="recommendations")
     tail_cmd.add_argument("--from-beginning", action="store_true")
+    tail_cmd.add_argument("--catalog", type=Path, help="show each song's genre from this catalog")
     tail_cmd.set_defaults(handler=_tail)
 
     for sub in (select, simulate, tail_cmd):

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
 
 
-def describe(answer: dict[str, Any], items: int = 3) -> str:
-    seed = answer.get("seed_track_id") or "features"
+def describe(
+    answer: dict[str, Any], items: int = 3, labels: Mapping[str, str] | None = None
+) -> str:
+    """One line per answer; with `labels` (track id -> genre), each song shows its label."""
+
+    def tag(track_id: str | None) -> str:
+        label = (labels or {}).get(track_id or "")
+        return f" [{label}]" if label else ""
+
+    seed_id = answer.get("seed_track_id")
+    seed = f"{seed_id}{tag(seed_id)}" if seed_id else "features"
     picks = "; ".join(
-        f"{i['rank']}. {i['track_name']} - {i['artist']} ({i['score']:.2f})"
+        f"{i['rank']}. {i['track_name']} - {i['artist']}{tag(i['track_id'])} ({i['score']:.2f})"
         for i in answer["items"][:items]
     )
     more = len(answer["items"]) - items
@@ -26,6 +35,7 @@ def tail(
     out: TextIO,
     from_beginning: bool = False,
     keep_going: Callable[[], bool] = lambda: True,
+    labels: Mapping[str, str] | None = None,
 ) -> int:
     # A reader with no group: it assigns itself every partition, so it starts at once.
     consumer = Consumer(
@@ -46,7 +56,7 @@ def tail(
             if message is None or message.error():
                 continue
             seen += 1
-            out.write(describe(json.loads(message.value() or b"{}")) + "\n")
+            out.write(describe(json.loads(message.value() or b"{}"), labels=labels) + "\n")
             out.flush()
     finally:
         consumer.close()
