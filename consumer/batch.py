@@ -38,6 +38,8 @@ class BatchResult:
     dead_letters: list[tuple[bytes | None, bytes | None, Headers]] = field(default_factory=list)
     reasons: list[DeadLetterReason] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)  # answers per model
+    cache_lookups: int = 0  # catalog seeds looked up in an answer cache
+    cache_hits: int = 0
 
 
 @dataclass(slots=True)
@@ -84,7 +86,7 @@ class BatchProcessor:
             served = self.models.get(name)
             assert served is not None
             try:
-                answers = self._recommend(served, seeds, generated_at)
+                answers = self._recommend(served, seeds, generated_at, result)
             except Exception as exc:  # a model bug must not stop the service
                 for seed in seeds:
                     reason = Rejected(DeadLetterReason.INTERNAL, f"{type(exc).__name__}: {exc}")
@@ -115,7 +117,7 @@ class BatchProcessor:
         return served.recommender.name, _Seed(message, event, -1, vector)
 
     def _recommend(
-        self, served: Served, seeds: list[_Seed], generated_at: bytes
+        self, served: Served, seeds: list[_Seed], generated_at: bytes, result: BatchResult
     ) -> list[tuple[bytes, bytes]]:
         rows = np.fromiter((s.row for s in seeds), dtype=np.int64, count=len(seeds))
         features = None
@@ -126,22 +128,47 @@ class BatchProcessor:
                 if seed.vector is not None:
                     features[i] = seed.vector
         ks = [s.event.k or self.default_k for s in seeds]
-        neighbours = served.recommender.recommend(rows, max(ks), features)
-        encode = served.encoder.encode
-        answers = []
-        for i, seed in enumerate(seeds):
-            event, k = seed.event, ks[i]
-            value = encode(
-                event.event_id,
-                event.user_id,
-                event.track_id,
-                neighbours.rows[i, :k],
-                neighbours.scores[i, :k],
-                event.with_features,
-                generated_at,
+        bodies = self._cached(served, seeds, ks, result)
+        missing = [i for i, body in enumerate(bodies) if body is None]
+        if missing:
+            picked = rows[missing]
+            neighbours = served.recommender.recommend(
+                picked, max(ks[i] for i in missing), None if features is None else features[missing]
             )
-            answers.append((event.user_id.encode(), value))
-        return answers
+            items = served.encoder.items
+            for j, i in enumerate(missing):
+                seed, k = seeds[i], ks[i]
+                body = items(
+                    neighbours.rows[j, :k], neighbours.scores[j, :k], seed.event.with_features
+                )
+                bodies[i] = body
+                if served.cache is not None and seed.row >= 0:
+                    served.cache.put((seed.row, k, seed.event.with_features), body)
+        answer = served.encoder.answer
+        return [
+            (
+                s.event.user_id.encode(),
+                answer(s.event.event_id, s.event.user_id, s.event.track_id, body, generated_at),
+            )
+            for s, body in zip(seeds, bodies, strict=True)
+            if body is not None
+        ]
+
+    @staticmethod
+    def _cached(
+        served: Served, seeds: list[_Seed], ks: list[int], result: BatchResult
+    ) -> list[bytes | None]:
+        """Cached answers of catalog seeds (None where the seed must be searched)."""
+        cache = served.cache
+        if cache is None:
+            return [None] * len(seeds)
+        bodies = [
+            cache.get((s.row, k, s.event.with_features)) if s.row >= 0 else None
+            for s, k in zip(seeds, ks, strict=True)
+        ]
+        result.cache_hits += sum(body is not None for body in bodies)
+        result.cache_lookups += sum(s.row >= 0 for s in seeds)
+        return bodies
 
     @staticmethod
     def _reject(result: BatchResult, message: Message, rejected: Rejected) -> None:

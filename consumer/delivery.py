@@ -82,7 +82,9 @@ class _Producing:
             raise DeliveryFailed(f"{len(errors)} outputs failed, first: {errors[0]}")
 
 
-class AtLeastOnce:
+class _Delivery:
+    """What both guarantees share: the clients and the producing of a batch's outputs."""
+
     def __init__(
         self,
         consumer: Consumer,
@@ -91,12 +93,17 @@ class AtLeastOnce:
         on_queue_full: Callable[[], None],
     ) -> None:
         self.consumer = consumer
+        self.producer = producer
+        self.flush_timeout_s = flush_timeout_s
         self.producing = _Producing(producer, flush_timeout_s, on_queue_full)
 
     @staticmethod
     def producer_settings() -> dict[str, Any]:
+        # Only failures call back: no Python call per acknowledged message.
         return {"delivery.report.only.error": True}
 
+
+class AtLeastOnce(_Delivery):
     def deliver(self, messages: list[Message], outputs: list[Output]) -> None:
         self.producing.produce_all(outputs)
         self.producing.wait_acknowledged()
@@ -112,7 +119,7 @@ class AtLeastOnce:
                 raise
 
 
-class ExactlyOnce:
+class ExactlyOnce(_Delivery):
     def __init__(
         self,
         consumer: Consumer,
@@ -120,15 +127,9 @@ class ExactlyOnce:
         flush_timeout_s: float,
         on_queue_full: Callable[[], None],
     ) -> None:
-        self.consumer = consumer
-        self.producer = producer
-        self.flush_timeout_s = flush_timeout_s
-        self.producing = _Producing(producer, flush_timeout_s, on_queue_full)
+        super().__init__(consumer, producer, flush_timeout_s, on_queue_full)
+        # Fences any earlier producer with this transactional.id and aborts what it left open.
         producer.init_transactions(flush_timeout_s)
-
-    @staticmethod
-    def producer_settings() -> dict[str, Any]:
-        return {"delivery.report.only.error": True}
 
     def deliver(self, messages: list[Message], outputs: list[Output]) -> None:
         self.producer.begin_transaction()

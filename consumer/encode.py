@@ -7,6 +7,7 @@ pydantic `Recommendations` model, which stays the contract.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import UTC, datetime
@@ -81,31 +82,56 @@ class RecommendationEncoder:
         generated_at: bytes | None = None,
     ) -> bytes:
         """One answer; `rows`/`scores` are the event's ranked neighbours (-1 rows are skipped)."""
-        items = self._items
-        pairs = [(r, s) for r, s in zip(rows.tolist(), scores.tolist(), strict=True) if r >= 0]
+        body = self.items(rows, scores, with_features)
+        return self.answer(event_id, user_id, seed_track_id, body, generated_at)
+
+    def items(self, rows: np.ndarray, scores: np.ndarray, with_features: bool = False) -> bytes:
+        """The `items` array's content: what an answer cache can keep per seed."""
+        cache = self._items
+        row_list, score_list = rows.tolist(), scores.tolist()
+        if row_list and row_list[-1] < 0:  # a catalog smaller than k: drop the padding
+            kept = [i for i, row in enumerate(row_list) if row >= 0]
+            row_list, score_list = [row_list[i] for i in kept], [score_list[i] for i in kept]
+        fragments = [cache[row] or self._item(row) for row in row_list]
         if with_features:
-            parts = [
-                b'{"rank":%d,"score":%.6f%s%s}'
-                % (rank, score, items[row] or self._item(row), self._feature_fragment(row))
-                for rank, (row, score) in enumerate(pairs, 1)
+            fragments = [
+                f + self._feature_fragment(r) for f, r in zip(fragments, row_list, strict=True)
             ]
-        else:
-            parts = [
-                b'{"rank":%d,"score":%.6f%s}' % (rank, score, items[row] or self._item(row))
-                for rank, (row, score) in enumerate(pairs, 1)
-            ]
-        return (
-            b'{"event_id":%s,"user_id":%s,"seed_track_id":%s%s,"items":[%s],"generated_at":%s,"schema_version":%d}'
-            % (
-                quote(event_id),
-                quote(user_id),
-                _nullable(seed_track_id),
-                self._model,
-                b",".join(parts),
-                generated_at or timestamp_now(),
-                SCHEMA_VERSION,
-            )
+        # One %-format over a template per list length: far cheaper than one per item.
+        values: list[object] = [None] * (2 * len(fragments))
+        values[::2] = score_list
+        values[1::2] = fragments
+        return _items_template(len(fragments)) % tuple(values)
+
+    def answer(
+        self,
+        event_id: str,
+        user_id: str,
+        seed_track_id: str | None,
+        items: bytes,
+        generated_at: bytes | None = None,
+    ) -> bytes:
+        return _ANSWER % (
+            quote(event_id),
+            quote(user_id),
+            _nullable(seed_track_id),
+            self._model,
+            items,
+            generated_at or timestamp_now(),
+            SCHEMA_VERSION,
         )
+
+
+_ANSWER = (
+    b'{"event_id":%s,"user_id":%s,"seed_track_id":%s%s,"items":[%s],'
+    b'"generated_at":%s,"schema_version":%d}'
+)
+
+
+@functools.cache
+def _items_template(count: int) -> bytes:
+    """`{"rank":1,"score":%.6f%b},{"rank":2,...}` for `count` items."""
+    return b",".join(b'{"rank":%d,"score":%%.6f%%b}' % rank for rank in range(1, count + 1))
 
 
 def timestamp_now() -> bytes:

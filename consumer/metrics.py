@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from consumer.histogram import BatchHistogram
 from schemas import DeadLetterReason
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -30,17 +31,17 @@ class Metrics:
         )
         for reason in DeadLetterReason:
             self.dead_letters.labels(reason.value)
-        self.processing = Histogram(
+        self.processing = BatchHistogram(
             "encore_processing_latency_seconds",
             "Per event: from consumed to every output acknowledged",
-            buckets=_LATENCY_BUCKETS,
-            registry=registry,
+            _LATENCY_BUCKETS,
+            registry,
         )
-        self.end_to_end = Histogram(
+        self.end_to_end = BatchHistogram(
             "encore_end_to_end_latency_seconds",
             "Per event: from the input message's timestamp to its output acknowledged",
-            buckets=_LATENCY_BUCKETS,
-            registry=registry,
+            _LATENCY_BUCKETS,
+            registry,
         )
         self.batch_size = Histogram(
             "encore_batch_size",
@@ -56,6 +57,16 @@ class Metrics:
         self.producer_queue_full = Counter(
             "encore_producer_queue_full",
             "Waits for room in the producer's local queue (backpressure, nothing dropped)",
+            registry=registry,
+        )
+        self.cache_lookups = Counter(
+            "encore_answer_cache_lookups",
+            "Catalog seeds looked up in an answer cache",
+            registry=registry,
+        )
+        self.cache_hits = Counter(
+            "encore_answer_cache_hits",
+            "Catalog seeds answered from the cache (no search, no encoding)",
             registry=registry,
         )
         self.consume_errors = Counter(

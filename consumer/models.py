@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from consumer.answer_cache import AnswerCache
 from consumer.encode import RecommendationEncoder
 from recommender.catalog import Catalog
 from recommender.model import Recommender
@@ -13,12 +14,15 @@ from recommender.model import Recommender
 class Served:
     recommender: Recommender
     encoder: RecommendationEncoder
+    cache: AnswerCache | None = None
 
 
 class ModelSet:
     """Immutable: a reload builds a new set and swaps it in between batches."""
 
-    def __init__(self, catalog: Catalog, recommenders: list[Recommender]) -> None:
+    def __init__(
+        self, catalog: Catalog, recommenders: list[Recommender], answer_cache: int = 0
+    ) -> None:
         if not recommenders:
             raise ValueError("at least one model is required")
         self.catalog = catalog
@@ -26,7 +30,8 @@ class ModelSet:
         self._served = {
             r.name: Served(
                 r,
-                RecommendationEncoder(catalog, r.name, r.version, getattr(r, "clusters", None)),
+                RecommendationEncoder(catalog, r.name, r.version, r.clusters),
+                AnswerCache(answer_cache) if answer_cache > 0 else None,
             )
             for r in recommenders
         }

@@ -82,7 +82,8 @@ class ModelLoader:
 
     def load(self) -> ModelSet:
         self.check()
-        return ModelSet(self.catalog, [self._load_one(name) for name in self.settings.models])
+        models = [self._load_one(name) for name in self.settings.models]
+        return ModelSet(self.catalog, models, self.settings.answer_cache)
 
     def load_in_background(self) -> Future[ModelSet]:
         return self._pool.submit(self.load)

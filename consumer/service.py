@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from consumer.batch import BatchProcessor, BatchResult
@@ -125,14 +126,13 @@ class Service:
             m.published.labels(model).inc(count)
         for reason in result.reasons:
             m.dead_letters.labels(reason.value).inc()
+        m.cache_lookups.inc(result.cache_lookups)
+        m.cache_hits.inc(result.cache_hits)
         now = time.time()
-        elapsed = time.monotonic() - started
-        observe_processing, observe_e2e = m.processing.observe, m.end_to_end.observe
-        for message in messages:
-            observe_processing(elapsed)
-            kind, stamp = message.timestamp()
-            if kind and stamp > 0:
-                observe_e2e(max(0.0, now - stamp / 1000.0))
+        m.processing.observe(time.monotonic() - started, count=len(messages))
+        stamps = np.fromiter((msg.timestamp()[1] for msg in messages), np.float64, len(messages))
+        stamps = stamps[stamps > 0]  # -1: the message carries no timestamp
+        m.end_to_end.observe_many(np.maximum(0.0, now - stamps / 1000.0))
         m.commits.inc()
         m.last_progress.set(now)
 
