@@ -28,6 +28,7 @@ from embedded.harness import (
     ServiceProcess,
     create_topics,
     http_get,
+    metric_values,
     produce,
     read_topic,
 )
@@ -49,6 +50,7 @@ class Run:
     events_per_s: float
     ready_s: float | None = None
     peak_rss_mb: float | None = None
+    cache_hit_rate: float | None = None
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -135,13 +137,15 @@ class Bench:
         root: Path,
         events: list[tuple[bytes, bytes]],
         guarantee: str = "at-least-once",
+        answer_cache: bool = True,
     ) -> Run:
         topics = self.topics()
         produce(self.servers, topics[0], events)
         service = ServiceProcess(
             self.servers, topics, f"bench-{uuid.uuid4().hex[:6]}",
             ["--catalog", str(case.csv), "--artifacts", str(root),
-             "--processing-guarantee", guarantee],
+             "--processing-guarantee", guarantee,
+             *([] if answer_cache else ["--answer-cache", "0"])],
             log_dir=self.work,
         )  # fmt: skip
         started = time.monotonic()
@@ -149,8 +153,11 @@ class Bench:
         ready_s = time.monotonic() - started
         answers = read_topic(self.servers, topics[1], len(events), timeout_s=600)
         rss = peak_rss_mb(service.process.pid)  # type: ignore[union-attr]
+        metrics = service.metrics()
         service.stop()
-        return Run(len(answers), answer_rate(answers), ready_s, rss)
+        hits = metric_values(metrics, "encore_answer_cache_hits_total").get("", 0.0)
+        lookups = metric_values(metrics, "encore_answer_cache_lookups_total").get("", 0.0)
+        return Run(len(answers), answer_rate(answers), ready_s, rss, hits / max(lookups, 1))
 
     @on_fresh_broker
     def naive(self, case: Case, events: list[tuple[bytes, bytes]]) -> Run:
