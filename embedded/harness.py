@@ -58,16 +58,8 @@ def produce(servers: str, topic: str, messages: Iterable[tuple[bytes | None, byt
     return sent
 
 
-def read_topic(
-    servers: str,
-    topic: str,
-    expected: int,
-    timeout_s: float,
-    settle_s: float = 0.0,
-    isolation: str = "read_committed",
-) -> list[Message]:
-    """Every message of `topic` from the beginning, once `expected` arrived (then `settle_s`
-    more, to catch extras), or whatever arrived by the deadline."""
+def reader(servers: str, topic: str, isolation: str = "read_committed") -> Consumer:
+    """A consumer of every partition of `topic` from the beginning, outside any group's work."""
     consumer = Consumer(
         {
             "bootstrap.servers": servers,
@@ -78,6 +70,20 @@ def read_topic(
     )
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    return consumer
+
+
+def read_topic(
+    servers: str,
+    topic: str,
+    expected: int,
+    timeout_s: float,
+    settle_s: float = 0.0,
+    isolation: str = "read_committed",
+) -> list[Message]:
+    """Every message of `topic` from the beginning, once `expected` arrived (then `settle_s`
+    more, to catch extras), or whatever arrived by the deadline."""
+    consumer = reader(servers, topic, isolation)
     found: list[Message] = []
     deadline = time.monotonic() + timeout_s
     settle_until: float | None = None
@@ -230,16 +236,7 @@ def answered(
 ) -> Counter[str]:
     """How many times each event_id was answered on `topic`: read until every expected id is
     there (then `settle_s` more, to catch late duplicates) or the deadline passes."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": servers,
-            "group.id": f"answers-{topic}",
-            "enable.auto.commit": False,
-            "isolation.level": isolation,
-        }
-    )
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    consumer = reader(servers, topic, isolation)
     counts: Counter[str] = Counter()
     deadline = time.monotonic() + timeout_s
     settle_until: float | None = None
