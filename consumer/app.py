@@ -65,9 +65,10 @@ def delivery_class(settings: Settings) -> type[AtLeastOnce | ExactlyOnce]:
 @contextlib.contextmanager
 def clients(settings: Settings) -> Iterator[tuple[Consumer, Producer]]:
     delivery_cls = delivery_class(settings)
-    consumer = Consumer(consumer_config(settings))
+    config = consumer_config(settings)
+    consumer = Consumer(config)
     producer = Producer({**producer_config(settings), **delivery_cls.producer_settings()})
-    log.info("consumer config %s", redacted(consumer_config(settings)))
+    log.info("consumer config %s", redacted(config))
     try:
         yield consumer, producer
     finally:

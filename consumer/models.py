@@ -41,6 +41,3 @@ class ModelSet:
 
     def versions(self) -> dict[str, str]:
         return {name: s.recommender.version for name, s in self._served.items()}
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._served.values())

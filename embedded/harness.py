@@ -21,6 +21,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from embedded.broker import free_port
+from producer.kafka import poll_until
 
 
 def wait_until(
@@ -274,13 +275,7 @@ class PacedProducer(threading.Thread):
             producer = Producer({"bootstrap.servers": self.servers, "linger.ms": self.linger_ms})
             start = time.monotonic()
             for key, value in self.events:
-                # Wait until this event is due. poll() takes whole milliseconds, so sub-ms
-                # waits sleep instead of spinning (a spin would steal a core from the service).
-                while (ahead := start + self.sent / self.rate - time.monotonic()) > 0:
-                    if ahead >= 0.002:
-                        producer.poll(min(ahead, 0.05))
-                    else:
-                        time.sleep(ahead)
+                poll_until(producer, start + self.sent / self.rate)
                 while True:
                     try:
                         producer.produce(self.topic, value, key)

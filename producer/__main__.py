@@ -12,7 +12,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from producer.events import encode, listeners, selection
-from producer.kafka import StopFlag, add_connection_args, client_config
+from producer.kafka import StopFlag, add_connection_args, client_config, poll_until
 from producer.tail import tail
 from recommender.catalog import Catalog
 from recommender.synthetic import BUNDLED_CATALOG
@@ -42,9 +42,9 @@ def _simulate(args: argparse.Namespace) -> int:
     start, sent = time.monotonic(), 0
     while flag.running() and (args.count == 0 or sent < args.count):
         # Pace against the clock, not with fixed sleeps, so the rate holds under load.
-        ahead = start + sent / args.rate - time.monotonic()
-        if ahead > 0:
-            producer.poll(min(ahead, 0.5))
+        due = start + sent / args.rate
+        if due > time.monotonic():  # wait in slices, so a stop signal is seen within 0.5 s
+            poll_until(producer, min(due, time.monotonic() + 0.5))
             continue
         key, value = encode(next(events))
         try:

@@ -45,8 +45,8 @@ def encode(event: dict[str, object]) -> tuple[bytes, bytes]:
 def listeners(
     catalog: Catalog, users: int = 50, seed: int = 0, models: list[str] | None = None
 ) -> Iterator[dict[str, object]]:
-    """Endless selections: each simulated user picks songs with a taste for a few genres'
-    regions of the catalog (a random walk over near neighbours is overkill for load)."""
+    """Endless selections: a random one of `users` listeners picks a uniformly random catalog
+    track; with `models`, the events rotate through them."""
     rng = np.random.default_rng(seed)
     n = len(catalog)
     counter = 0

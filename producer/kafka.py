@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import time
 from typing import Any
+
+from confluent_kafka import Producer
 
 
 class StopFlag:
@@ -21,6 +24,19 @@ class StopFlag:
 
     def running(self) -> bool:
         return not self.stopped
+
+
+def poll_until(producer: Producer, due: float, longest_s: float = 0.05) -> None:
+    """Serve delivery reports until `due` (a `time.monotonic()` instant).
+
+    poll() takes whole milliseconds, so sub-millisecond waits sleep instead: a poll(0) spin
+    would steal a core from the broker and the service on a small machine.
+    """
+    while (ahead := due - time.monotonic()) > 0:
+        if ahead >= 0.002:
+            producer.poll(min(ahead, longest_s))
+        else:
+            time.sleep(ahead)
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
