@@ -84,6 +84,17 @@ class Metrics:
             "When the loop last finished a batch or found no input",
             registry=registry,
         )
+        self.consumer_lag = Gauge(
+            "encore_consumer_lag",
+            "Messages behind the partition's high watermark, per assigned input partition",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.last_answer = Gauge(
+            "encore_last_answer_timestamp_seconds",
+            "When the last recommendation was acknowledged (0: none yet)",
+            registry=registry,
+        )
         self.model_info = Gauge(
             "encore_model_info", "Loaded models", ["model", "version", "default"], registry=registry
         )
