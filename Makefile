@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-# torch is pinned to the CPU build here; the package itself only asks for a range.
+# Development installs everything (the `train` extra included); torch is pinned here to the
+# 2.13.0 wheel, which needs no CUDA download, while the package itself only asks for a range.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -32,6 +33,7 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(PY) -m ruff format .

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.service import Bench, Case, selections
-from recommender.ann import HnswIndex, load_index
 from recommender.artifacts import load_artifact
-from recommender.index import ExactIndex
-from recommender.recall import recall_at_k
+from recommender.search import ExactIndex, HnswIndex, load_index
+from recommender.search.recall import index_recall
 from recommender.snapshot import load_catalog_cached
-from recommender.synthetic import generate_catalog
+from recommender.training.synthetic import generate_catalog
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify_songs.csv"
 
@@ -53,7 +52,7 @@ def recall(root: Path, case: Case, queries: int = 2000) -> float | None:
     rng = np.random.default_rng(0)
     picks = rng.choice(len(canonical), size=min(queries, len(canonical)), replace=False)
     exact = ExactIndex(canonical, metric=model.metric)
-    return recall_at_k(model.index, exact, canonical[picks], k=10, exclude=picks)
+    return index_recall(model.index, exact, canonical[picks], k=10, exclude=picks)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from recommender.ann import HnswIndex, HnswParams
 from recommender.features import AUDIO_FEATURES
-from recommender.index import ExactIndex, Metric, normalise_rows
-from recommender.recall import recall_at_k
 from recommender.scaling import Standardizer
-from recommender.synthetic import generate_catalog
+from recommender.search import HnswIndex, HnswParams
+from recommender.search.exact import ExactIndex, Metric, normalise_rows
+from recommender.search.recall import index_recall
+from recommender.training.synthetic import generate_catalog
 
 CACHE = Path(tempfile.gettempdir()) / "encore-ann-bench"
 BATCH = 1_000
@@ -73,7 +73,7 @@ class Candidate:
 
 
 def encore_candidate(metric: Metric, threads: int) -> Candidate:
-    """What Encore ships: `recommender.ann.HnswIndex` with its defaults, scores included."""
+    """What Encore ships: `recommender.search.hnsw.HnswIndex` with its defaults, scores included."""
     params = HnswParams()
 
     def query(index: HnswIndex, queries: np.ndarray, k: int, ef: int) -> np.ndarray:
@@ -300,7 +300,7 @@ def run_size(n: int, args: argparse.Namespace) -> None:
         for i, (cand, index, costs) in enumerate(built):
             for ef in cand.efs:
                 found = Searchable(metric, cand.searcher(index, ef))
-                recall = recall_at_k(found, exact, queries, K, exclude=rows)
+                recall = index_recall(found, exact, queries, K, exclude=rows)
                 _row(n, metric, cand.library, cand.build_params, ef, costs, best[i, ef], recall)
         del built
 

@@ -19,9 +19,12 @@ import numpy as np
 import pandas as pd
 
 from recommender.catalog import Catalog
-from recommender.model import Recommender
-from recommender.models import MODEL_NAMES, cluster_table, train_model
-from recommender.synthetic import generate_catalog
+from recommender.clusters import cluster_table
+from recommender.ingest import read_catalog
+from recommender.recommender import Recommender
+from recommender.registry import MODEL_NAMES
+from recommender.training import train_model
+from recommender.training.synthetic import generate_catalog
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "spotify_songs.csv"
 BATCH = 1_000
@@ -29,7 +32,7 @@ K = 10
 
 
 def real_autoencoder(path: Path) -> None:
-    catalog = Catalog.from_csv(path)
+    catalog = read_catalog(path)
     print(f"## Default autoencoder on {path.name} ({len(catalog):,} unique tracks)")
     model = train_model("autoencoder", catalog)
     curve = model.training_curve
@@ -57,7 +60,7 @@ def throughput(n_tracks: int, batches: int, seed: int = 0) -> None:
         trained = time.perf_counter() - started
         for index in ("exact", "hnsw"):  # offline evaluation searches exactly; serving, HNSW
             started = time.perf_counter()
-            model.use_index(index)
+            model = model.with_search(index)
             rows.append(
                 {
                     "model": name,

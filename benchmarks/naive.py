@@ -16,7 +16,7 @@ from confluent_kafka import Consumer, Producer
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from recommender.catalog import Catalog
+from recommender.ingest import read_catalog
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
 
-    catalog = Catalog.from_csv(args.catalog)
+    catalog = read_catalog(args.catalog)
     scaled = StandardScaler().fit_transform(catalog.features)
     nn = NearestNeighbors(n_neighbors=args.k + 1, algorithm="brute").fit(scaled)
     lookup = {str(t): i for i, t in enumerate(catalog.track_ids)}

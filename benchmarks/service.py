@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from embedded.broker import LocalBroker
-from embedded.harness import (
+from producer.events import encode, selection
+from recommender.snapshot import load_catalog_cached
+from tests.harness import (
     PacedProducer,
     ServiceProcess,
     create_topics,
@@ -32,8 +34,6 @@ from embedded.harness import (
     produce,
     read_topic,
 )
-from producer.events import encode, selection
-from recommender.snapshot import load_catalog_cached
 
 T = TypeVar("T")
 

@@ -6,11 +6,8 @@ import logging
 import sys
 
 from consumer.app import run
-from consumer.reload import ModelError
 from consumer.settings import settings_from_args
-from recommender.ingest import SchemaError
-
-log = logging.getLogger("encore")
+from recommender.errors import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,11 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    try:
-        return run(settings_from_args(argv))
-    except (ModelError, SchemaError) as exc:  # configuration, not a crash: say what to do
-        log.error("%s", exc)
-        return 2
+    return run_command(lambda: run(settings_from_args(argv)), "encore")
 
 
 if __name__ == "__main__":

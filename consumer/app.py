@@ -18,9 +18,9 @@ from consumer.delivery import AtLeastOnce, ExactlyOnce
 from consumer.http import Health, serve_http
 from consumer.kafka_config import admin_config, consumer_config, producer_config, redacted
 from consumer.metrics import Metrics
-from consumer.models import ModelSet
 from consumer.reload import ModelLoader
 from consumer.service import Service
+from consumer.serving import ModelSet
 from consumer.settings import Guarantee, Settings
 from consumer.topics import ensure_topics
 
@@ -33,7 +33,9 @@ def _failed(future: Future[ModelSet]) -> bool:
     return future.done() and future.exception() is not None
 
 
-def wait_for_topics(settings: Settings, health: Health, keep_trying: Callable[[], bool]) -> None:
+def create_topics_when_reachable(
+    settings: Settings, health: Health, keep_trying: Callable[[], bool]
+) -> None:
     """Create the topics, retrying with backoff while the broker is unreachable."""
     admin = AdminClient(admin_config(settings))
     delay = 0.5
@@ -103,7 +105,9 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
         # Models load on a thread while the topics are checked and the group is joined.
         loader.check()
         loading = loader.load_in_background()
-        wait_for_topics(settings, health, lambda: should_run[0] and not _failed(loading))
+        create_topics_when_reachable(
+            settings, health, lambda: should_run[0] and not _failed(loading)
+        )
         if not should_run[0]:
             return 0
         if _failed(loading):

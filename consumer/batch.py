@@ -11,7 +11,7 @@ import numpy as np
 
 from consumer.decode import Rejected, decode, feature_vector
 from consumer.encode import timestamp_now
-from consumer.models import ModelSet, Served
+from consumer.serving import ModelSet, Served
 from schemas import DeadLetterReason, SongSelected
 
 Headers = list[tuple[str, str | bytes | None]]

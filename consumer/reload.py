@@ -9,32 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
-from consumer.models import ModelSet
+from consumer.serving import ModelSet
 from consumer.settings import Settings
-from recommender.ann import HnswIndex, load_index
-from recommender.artifacts import (
-    ArtifactMismatch,
-    ArtifactNotFound,
-    latest_version,
-    load_artifact,
-    save_artifact,
-)
-from recommender.catalog import Catalog
-from recommender.model import Recommender
-from recommender.models import MODEL_NAMES, train_model
+from recommender.artifacts import latest_version, load_or_train
+from recommender.catalog import BUNDLED_CATALOG, Catalog
+from recommender.errors import ArtifactMismatch, ArtifactNotFound, ModelError
+from recommender.recommender import Recommender
+from recommender.registry import MODEL_NAMES, spec
+from recommender.search import HnswIndex, load_index
 from recommender.snapshot import CATALOG_CACHE, load_catalog_cached
-from recommender.synthetic import BUNDLED_CATALOG
 
 log = logging.getLogger(__name__)
-
-# Models with nothing to learn: built in place when there is no artifact.
-_BUILT_IN_PLACE = ("knn", "knn-cosine")
-
-
-class ModelError(Exception):
-    """A configured model cannot be served."""
 
 
 class ModelLoader:
@@ -67,7 +53,7 @@ class ModelLoader:
             return
         for name in self.settings.models:
             if (
-                name not in _BUILT_IN_PLACE
+                not spec(name).builds_in_place
                 and latest_version(self.settings.artifacts, name) is None
             ):
                 raise self._missing(name)
@@ -89,32 +75,26 @@ class ModelLoader:
         return self._pool.submit(self.load)
 
     def _load_one(self, name: str) -> Recommender:
-        model = self._load_or_build(name)
-        kind = self.settings.index
-        # A graph saved with the artifact is used as is; otherwise search as configured.
-        if kind == "exact" or not isinstance(model.index, HnswIndex):
-            model.use_index(kind)
-        return model
-
-    def _load_or_build(self, name: str) -> Recommender:
-        root: Path = self.settings.artifacts
-        loader = None if self.settings.index == "exact" else load_index
+        s = self.settings
+        loader = None if s.index == "exact" else load_index
         try:
-            return load_artifact(root, name, self.catalog, index_loader=loader)
+            if s.train_missing and not spec(name).builds_in_place:
+                log.info("loading %s, training it if no artifact under %s fits", name, s.artifacts)
+            model = load_or_train(
+                [name],
+                s.artifacts,
+                self.catalog,
+                s.train_missing,
+                build_in_place=True,
+                index_loader=loader,
+            )[name]
         except ArtifactNotFound:
-            if name in _BUILT_IN_PLACE:
-                model = train_model(name, self.catalog)
-                # Same catalog, same model: every instance reports the same version.
-                model.version = f"{name}-{self.catalog.fingerprint[:12]}"
-                return model
-            if not self.settings.train_missing:
-                raise self._missing(name) from None
+            raise self._missing(name) from None
         except ArtifactMismatch as exc:
-            if not self.settings.train_missing:
-                raise ModelError(f"{exc} (or start with --train-missing)") from exc
-        log.info("training %s (no usable artifact under %s)", name, root)
-        model = train_model(name, self.catalog)
-        save_artifact(model, root)
+            raise ModelError(f"{exc} (or start with --train-missing)") from exc
+        # A graph saved with the artifact is used as is; otherwise search as configured.
+        if s.index == "exact" or not isinstance(model.index, HnswIndex):
+            model = model.with_search(s.index)
         return model
 
     def _changed(self, current: ModelSet) -> bool:

@@ -13,7 +13,7 @@ from consumer.batch import BatchProcessor, BatchResult
 from consumer.delivery import AtLeastOnce, DeliveryFailed, ExactlyOnce, Output, first_offsets
 from consumer.http import Health
 from consumer.metrics import Metrics
-from consumer.models import ModelSet
+from consumer.serving import ModelSet
 from consumer.settings import Settings
 
 log = logging.getLogger(__name__)

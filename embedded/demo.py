@@ -13,7 +13,7 @@ from contextlib import ExitStack
 
 from embedded.broker import LocalBroker
 from producer.kafka import StopFlag
-from recommender.synthetic import BUNDLED_CATALOG
+from recommender.catalog import BUNDLED_CATALOG
 
 
 def _wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) -> None:

@@ -14,8 +14,8 @@ from confluent_kafka import Producer
 from producer.events import encode, listeners, selection
 from producer.kafka import StopFlag, add_connection_args, client_config, poll_until
 from producer.tail import tail
-from recommender.catalog import Catalog
-from recommender.synthetic import BUNDLED_CATALOG
+from recommender.catalog import BUNDLED_CATALOG
+from recommender.ingest import read_catalog
 
 
 def _select(args: argparse.Namespace) -> int:
@@ -33,7 +33,7 @@ def _select(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     """Send `--count` selections (0: until interrupted) at `--rate` per second."""
-    catalog = Catalog.from_csv(args.catalog)
+    catalog = read_catalog(args.catalog)
     producer = Producer(client_config(args, **{"linger.ms": 5}))
     flag = StopFlag()
     events = listeners(
@@ -63,7 +63,7 @@ def _tail(args: argparse.Namespace) -> int:
     flag = StopFlag()
     labels = None
     if args.catalog is not None:  # show each song's genre, so a reader can judge the answers
-        catalog = Catalog.from_csv(args.catalog)
+        catalog = read_catalog(args.catalog)
         column = next((c for c in catalog.extra.columns if "genre" in c.lower()), None)
         if column is not None:
             labels = dict(zip(catalog.track_ids, catalog.labels(column).astype(str), strict=True))

@@ -5,7 +5,7 @@ catalog fingerprint, options, training curve), `model.safetensors` (scaler and e
 weights), `catalog.safetensors` (the encoded catalog and cluster ids), `clusters.csv` (the
 cluster table) and, when the index can save itself, `index/`. Nothing is pickled.
 
-Exceptions: `ArtifactError` > `ArtifactNotFound` (also a `FileNotFoundError`), `ArtifactMismatch`.
+Errors (see `recommender.errors`): `ArtifactError` > `ArtifactNotFound`, `ArtifactMismatch`.
 """
 
 from __future__ import annotations
@@ -23,18 +23,14 @@ import numpy as np
 import pandas as pd
 from safetensors.numpy import load_file, save_file
 
+from recommender.build import build, in_place_version
 from recommender.catalog import Catalog
-from recommender.index import Metric, NeighbourIndex
-from recommender.model import Recommender, TrainingCurve
-from recommender.models import (
-    cluster_table,
-    embedding_from_state,
-    embedding_state,
-    new_version,
-    resolve_options,
-    train_model,
-)
+from recommender.clusters import cluster_table
+from recommender.errors import ArtifactError, ArtifactMismatch, ArtifactNotFound
+from recommender.recommender import Recommender, TrainingCurve
+from recommender.registry import resolve_options, spec
 from recommender.scaling import Standardizer
+from recommender.search import Metric, NeighbourIndex
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -45,18 +41,6 @@ INDEX_DIR = "index"
 
 # Given the index directory, the metric and the encoded canonical rows, rebuild a saved index.
 IndexLoader = Callable[[Path, Metric, np.ndarray], NeighbourIndex]
-
-
-class ArtifactError(Exception):
-    """An artifact cannot be used."""
-
-
-class ArtifactNotFound(ArtifactError, FileNotFoundError):
-    """No (complete) artifact of that model or version under the root."""
-
-
-class ArtifactMismatch(ArtifactError):
-    """The artifact was trained on another catalog or feature list than the one given."""
 
 
 def latest_version(root: Path, name: str) -> str | None:
@@ -74,11 +58,16 @@ def latest_version(root: Path, name: str) -> str | None:
 def save_artifact(recommender: Recommender, root: Path) -> Path:
     """Write the model to `root/<name>/<version>/` and return that directory.
 
-    A version not made by `new_version` (e.g. from `knn(catalog)`) is replaced by a new one, on
-    the recommender too, so the versions of a model sort by creation time.
+    Only timestamp versions (`new_version`) are saved, so a model's versions sort by creation
+    time; a model built in place for one catalog (`in_place_version`) is never saved.
     """
     if not _is_timestamp(recommender.version):
-        recommender.version = new_version()
+        raise ArtifactError(
+            f"version {recommender.version!r} of {recommender.name!r} is not a timestamp: "
+            "only trained models are saved"
+        )
+    if spec(recommender.name).load is None:
+        raise ArtifactError(f"model {recommender.name!r} is never saved as an artifact")
     model_dir = Path(root) / recommender.name
     final = model_dir / recommender.version
     if final.exists():
@@ -97,7 +86,7 @@ def save_artifact(recommender: Recommender, root: Path) -> Path:
 
 
 def _write(recommender: Recommender, directory: Path) -> None:
-    weights = {**recommender.scaler.state(), **embedding_state(recommender.embedding)}
+    weights = {**recommender.scaler.state(), **recommender.embedding.state()}
     save_file({k: np.ascontiguousarray(v) for k, v in weights.items()}, directory / WEIGHTS)
     encoded: dict[str, np.ndarray] = {"embedding": recommender.catalog_embedding}
     if recommender.clusters is not None:
@@ -163,7 +152,7 @@ def load_artifact(
         name,
         catalog,
         Standardizer.from_state(weights),
-        embedding_from_state(name, weights),
+        _loader(name)(weights),
         metric,
         version=manifest["version"],
         catalog_embedding=encoded["embedding"],
@@ -172,6 +161,13 @@ def load_artifact(
         options=resolve_options(name, manifest.get("options")),
         training_curve=TrainingCurve.from_dict(curve) if curve else None,
     )
+
+
+def _loader(name: str) -> Callable[[dict[str, np.ndarray]], Any]:
+    load = spec(name).load
+    if load is None:
+        raise ArtifactError(f"model {name!r} is never saved as an artifact")
+    return load
 
 
 def _check(manifest: dict[str, Any], name: str, catalog: Catalog, directory: Path) -> None:
@@ -194,19 +190,33 @@ def _check(manifest: dict[str, Any], name: str, catalog: Catalog, directory: Pat
 
 
 def load_or_train(
-    names: Iterable[str], root: Path, catalog: Catalog, train_missing: bool
+    names: Iterable[str],
+    root: Path,
+    catalog: Catalog,
+    train_missing: bool,
+    *,
+    build_in_place: bool = False,
+    index_loader: IndexLoader | None = None,
 ) -> dict[str, Recommender]:
-    """Load the newest artifact of each model; with `train_missing`, train and save any model
-    that has none for this catalog (missing, or made for another catalog), else raise."""
+    """The newest artifact of each model for this catalog, or else (the one policy for it):
+
+    - a model with nothing to learn is built in place when `build_in_place` (never saved; its
+      version is the same on every instance for the same catalog);
+    - with `train_missing`, any other model is trained and saved;
+    - otherwise `ArtifactNotFound` / `ArtifactMismatch` is raised.
+    """
     models = {}
     for name in names:
         try:
-            models[name] = load_artifact(root, name, catalog)
+            models[name] = load_artifact(root, name, catalog, index_loader=index_loader)
         except (ArtifactNotFound, ArtifactMismatch):
-            if not train_missing:
+            if build_in_place and spec(name).builds_in_place:
+                models[name] = build(name, catalog, version=in_place_version(name, catalog))
+            elif train_missing:
+                models[name] = build(name, catalog)
+                save_artifact(models[name], root)
+            else:
                 raise
-            models[name] = train_model(name, catalog)
-            save_artifact(models[name], root)
     return models
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from recommender.catalog import Catalog
 from recommender.features import AUDIO_FEATURES
+from recommender.ingest import read_catalog
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def load_catalog_cached(
     if path.name.endswith(SUFFIX):
         return load_snapshot(path)
     if cache_dir is None:
-        return Catalog.from_csv(path, feature_names)
+        return read_catalog(path, feature_names)
     key = hashlib.sha256(f"{file_digest(path)}:{','.join(feature_names)}".encode()).hexdigest()
     cached = Path(cache_dir) / f"{key[:24]}{SUFFIX}"
     if cached.is_file():
@@ -142,7 +143,7 @@ def load_catalog_cached(
             return load_snapshot(cached)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable catalog snapshot %s: %s", cached, exc)
-    catalog = Catalog.from_csv(path, feature_names)
+    catalog = read_catalog(path, feature_names)
     try:
         save_snapshot(catalog, cached)
     except OSError as exc:  # a read-only cache only costs the next start time

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.catalog import Catalog
 from recommender.features import AUDIO_FEATURES
-from recommender.ingest import SchemaError, load_catalog
+from recommender.ingest import HeaderError, load_catalog, read_catalog
 from recommender.ingest.report import describe
 from recommender.snapshot import SUFFIX, save_snapshot
-from recommender.synthetic import FEATURE_MODEL, fit_feature_model, generate_catalog
+from recommender.training.synthetic import FEATURE_MODEL, fit_feature_model, generate_catalog
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +51,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _inspect(args: argparse.Namespace) -> int:
     try:
         result = load_catalog(args.path, feature_names=args.features.split(","))
-    except SchemaError as error:
+    except HeaderError as error:
         print(error)
         return 2
     print(describe(result))
@@ -62,7 +61,7 @@ def _inspect(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     if not args.out.name.endswith(SUFFIX):
         raise SystemExit(f"--out must end with {SUFFIX}")
-    catalog = Catalog.from_csv(args.path)
+    catalog = read_catalog(args.path)
     save_snapshot(catalog, args.out)
     print(f"wrote {len(catalog)} tracks ({len(catalog.canonical_rows)} songs) to {args.out}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from recommender.artifacts import latest_version, read_cluster_table
-from recommender.models import MODEL_NAMES
+from recommender.registry import MODEL_NAMES
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.evaluation import Protocol, evaluate, plots, prepare, report, training
+from recommender.evaluation import EvaluationPlan, builders, evaluate, plots, prepare, report
 from recommender.features import AUDIO_FEATURES
 from recommender.ingest import first_label, load_catalog
 
@@ -49,14 +49,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         feature_names=args.features.split(","),
         extra_label_columns=[args.label_column],
     )
-    spec = Protocol(
+    spec = EvaluationPlan(
         args.label_column, args.k, args.queries, args.seed, args.train_fraction, args.label_mode
     )
     data = prepare(loaded.catalog, spec)
     models: dict[str, Any] = {}
     maps: dict[str, Any] = {}
     for name in [n.strip() for n in args.models.split(",") if n.strip()]:
-        recommender, note = training.build(
+        recommender, note = builders.evaluated_model(
             name,
             data,
             args.label_column,
@@ -89,7 +89,7 @@ def _plot(full: dict[str, Any], maps: dict[str, Any], data: Any, args: argparse.
     plots.precision_plot(precision, args.out / "precision_at_k.png")
     labels = np.array([first_label(v) for v in data.catalog.labels(args.label_column)], object)
     for name, recommender in maps.items():
-        clusters = training.cluster_ids(recommender, args.seed)
+        clusters = builders.clusters_for_map(recommender, args.seed)
         plots.embedding_map(
             name, recommender.catalog_embedding, labels, clusters, args.out / f"map_{name}.png"
         )

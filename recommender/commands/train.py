@@ -6,12 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from recommender.ann import DEFAULT_THRESHOLD
 from recommender.artifacts import save_artifact
+from recommender.catalog import BUNDLED_CATALOG
 from recommender.features import AUDIO_FEATURES
-from recommender.models import MODEL_NAMES, resolve_options, train_model
+from recommender.registry import MODEL_NAMES, resolve_options
+from recommender.search import DEFAULT_THRESHOLD
 from recommender.snapshot import CATALOG_CACHE, load_catalog_cached
-from recommender.synthetic import BUNDLED_CATALOG
+from recommender.training import train_model
 
 # Flag -> option name; a flag left out keeps the model's default.
 _OPTION_FLAGS = {
@@ -90,7 +91,7 @@ def _train(args: argparse.Namespace) -> int:
     catalog = load_catalog_cached(args.catalog, args.out / CATALOG_CACHE, features)
     print(f"training {args.model} on {len(catalog)} tracks from {args.catalog}")
     recommender = train_model(args.model, catalog, options=options, progress=True)
-    recommender.use_index(args.index)
+    recommender = recommender.with_search(args.index)
     path = save_artifact(recommender, args.out)
     curve = recommender.training_curve
     if curve is not None:

@@ -4,7 +4,7 @@
 `training` (which models, trained how), `report` and `plots` (the output files).
 """
 
-from recommender.evaluation.protocol import Protocol
+from recommender.evaluation.protocol import EvaluationPlan
 from recommender.evaluation.runner import EvaluationData, evaluate, prepare
 
-__all__ = ["EvaluationData", "Protocol", "evaluate", "prepare"]
+__all__ = ["EvaluationData", "EvaluationPlan", "evaluate", "prepare"]

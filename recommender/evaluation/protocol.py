@@ -18,7 +18,7 @@ from recommender.ingest import first_label, split_labels
 
 
 @dataclass(frozen=True)
-class Protocol:
+class EvaluationPlan:
     label_column: str
     k: int = 10
     queries: int = 2000

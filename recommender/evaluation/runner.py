@@ -1,4 +1,4 @@
-"""Score one trained recommender under a `Protocol`: ranking, feature agreement, beyond-accuracy."""
+"""Score one trained recommender under an `EvaluationPlan`: ranking, features, beyond accuracy."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 
 from recommender.catalog import Catalog
 from recommender.evaluation import metrics, protocol
-from recommender.evaluation.protocol import Protocol
-from recommender.model import Recommender
+from recommender.evaluation.protocol import EvaluationPlan
+from recommender.recommender import Recommender
 from recommender.scaling import Standardizer
 
 # Single-seed calls timed per model: enough for a stable p95 without slowing the run.
@@ -30,7 +30,7 @@ class EvaluationData:
     scaled: np.ndarray  # catalog features standardised on the catalog (feature metrics)
 
 
-def prepare(catalog: Catalog, spec: Protocol) -> EvaluationData:
+def prepare(catalog: Catalog, spec: EvaluationPlan) -> EvaluationData:
     train_rows, eval_rows = protocol.split_songs(catalog, spec.train_fraction, spec.seed)
     evaluated = protocol.subset(catalog, eval_rows)
     labels, names = protocol.label_matrix(evaluated, spec.label_column, spec.label_mode)

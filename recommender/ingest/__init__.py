@@ -1,20 +1,22 @@
 """Catalog ingestion: real Spotify exports in (any known header set), a clean `Catalog` out.
 
-`schemas` maps headers to roles, `encoding` parses values, `cleaning` drops and merges rows,
+`headers` maps headers to roles, `encoding` parses values, `cleaning` drops and merges rows,
 `loader` ties them together and reports what it did.
 """
 
+from recommender.errors import HeaderError
 from recommender.ingest.cleaning import LABEL_SEPARATOR, first_label, split_labels
-from recommender.ingest.loader import CleaningReport, LoadResult, load_catalog
-from recommender.ingest.schemas import SchemaError, SchemaMatch
+from recommender.ingest.headers import HeaderMatch
+from recommender.ingest.loader import CleaningReport, LoadResult, load_catalog, read_catalog
 
 __all__ = [
     "LABEL_SEPARATOR",
     "CleaningReport",
+    "HeaderError",
+    "HeaderMatch",
     "LoadResult",
-    "SchemaError",
-    "SchemaMatch",
     "first_label",
     "load_catalog",
+    "read_catalog",
     "split_labels",
 ]

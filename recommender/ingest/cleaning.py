@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from recommender.catalog import song_keys
 from recommender.features import FEATURE_RANGES
+from recommender.text import song_keys
 
 LABEL_SEPARATOR = "|"
 

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from recommender.catalog import normalise_text
+from recommender.text import normalise_text
 
 _PITCHES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 _TRUTH = {"true": 1.0, "yes": 1.0, "1": 1.0, "1.0": 1.0, "false": 0.0, "no": 0.0, "0": 0.0}

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from recommender.catalog import Catalog
+from recommender.errors import CatalogError
 from recommender.features import AUDIO_FEATURES
 from recommender.ingest import cleaning, encoding
-from recommender.ingest.schemas import SchemaMatch, label_columns, match_schema
+from recommender.ingest.headers import HeaderMatch, label_columns, match_headers
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class CleaningReport:
 @dataclass(frozen=True)
 class LoadResult:
     catalog: Catalog
-    schema: SchemaMatch
+    schema: HeaderMatch
     report: CleaningReport
     label_columns: tuple[str, ...] = field(default=())
 
@@ -48,7 +49,7 @@ class LoadResult:
         return self.report.dropped
 
 
-def canonical_frame(raw: pd.DataFrame, schema: SchemaMatch) -> pd.DataFrame:
+def canonical_frame(raw: pd.DataFrame, schema: HeaderMatch) -> pd.DataFrame:
     """Identity and feature roles under canonical names, other source columns as they are."""
     mapping = schema.mapping
     frame = raw.drop(columns=list(mapping.values()))
@@ -98,8 +99,8 @@ def load_catalog(
     song's labels, '|'-joined (see `recommender.ingest.cleaning`).
     """
     features = tuple(feature_names)
-    raw = pd.read_csv(path, low_memory=False)
-    schema = match_schema(raw.columns, features)
+    raw = _read_csv(Path(path))
+    schema = match_headers(raw.columns, features)
     labels = [*label_columns(raw.columns, schema.mapping)]
     labels += [c for c in extra_label_columns if c in raw.columns and c not in labels]
     frame, report = clean(canonical_frame(raw, schema), features, labels)
@@ -108,3 +109,17 @@ def load_catalog(
     frame[list(features)] = frame[list(features)].astype(np.float32)
     catalog = Catalog.from_frame(frame, features, extra_columns=extra)
     return LoadResult(catalog, schema, report, tuple(labels))
+
+
+def read_catalog(path: str | Path, feature_names: Iterable[str] = AUDIO_FEATURES) -> Catalog:
+    """The cleaned catalog of any known export, without the report."""
+    return load_catalog(path, feature_names=feature_names).catalog
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise CatalogError(f"catalog file not found: {path}")
+    try:
+        return pd.read_csv(path, low_memory=False)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # pandas' parse errors are these
+        raise CatalogError(f"cannot read catalog {path}: {exc}") from exc

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness import ServiceProcess, create_topics
 
 from embedded.broker import LocalBroker
-from embedded.harness import ServiceProcess, create_topics
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,14 +7,14 @@ from collections import Counter
 
 from cases import bad_cases
 from confluent_kafka import Message
+from harness import committed_offsets, metric_values, produce, read_topic, wait_until
 
-from embedded.harness import committed_offsets, metric_values, produce, read_topic, wait_until
 from producer.events import encode, selection
-from recommender.catalog import Catalog
-from recommender.synthetic import BUNDLED_CATALOG
+from recommender.catalog import BUNDLED_CATALOG
+from recommender.ingest import read_catalog
 from schemas import Recommendations
 
-CATALOG = Catalog.from_csv(BUNDLED_CATALOG)
+CATALOG = read_catalog(BUNDLED_CATALOG)
 
 
 def valid_events(n: int, prefix: str) -> list[tuple[bytes, bytes]]:

@@ -12,9 +12,7 @@ import time
 
 import pytest
 from faults import ROWS, FaultRow
-from test_end_to_end import valid_events
-
-from embedded.harness import (
+from harness import (
     PacedProducer,
     answered,
     committed_offsets,
@@ -23,7 +21,8 @@ from embedded.harness import (
     produce,
     wait_until,
 )
-from embedded.proxy import TcpProxy
+from proxy import TcpProxy
+from test_end_to_end import valid_events
 
 GUARANTEES = ["at-least-once", "exactly-once"]
 

@@ -8,13 +8,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from harness import PacedProducer, answered, metric_values, produce, read_topic, wait_until
 from test_end_to_end import CATALOG, valid_events
 from test_faults import value_id
 
-from embedded.harness import PacedProducer, answered, metric_values, produce, read_topic, wait_until
 from producer.events import encode, selection
 from recommender.artifacts import save_artifact
-from recommender.models import train_model
+from recommender.training import train_model
 
 FAST = {"pca": {}, "autoencoder": {"epochs": 15, "patience": 3}}
 

@@ -7,14 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.ann import HnswIndex, HnswParams, build_index, load_index
 from recommender.catalog import Catalog
 from recommender.features import AUDIO_FEATURES
-from recommender.index import ExactIndex, Metric
-from recommender.model import Identity, Recommender
-from recommender.recall import recall_at_k
+from recommender.recommender import Identity, Recommender
 from recommender.scaling import Standardizer
-from recommender.synthetic import generate_catalog
+from recommender.search import ExactIndex, HnswIndex, HnswParams, Metric, build_index, load_index
+from recommender.search.recall import index_recall
+from recommender.training.synthetic import generate_catalog
 
 # benchmarks/ann.py measures ≥ 0.99 at 20k-1M tracks with the default parameters; the margin
 # absorbs the graph's dependence on thread scheduling during the build.
@@ -36,7 +35,7 @@ def test_recall_against_exact_search(vectors: np.ndarray, metric: Metric) -> Non
     ann = HnswIndex.build(vectors, metric)
     rows = np.random.default_rng(0).choice(len(vectors), 2_000, replace=False)
     exact = ExactIndex(vectors, metric)
-    recall = recall_at_k(ann, exact, vectors[rows], k=10, exclude=rows)
+    recall = index_recall(ann, exact, vectors[rows], k=10, exclude=rows)
     assert recall >= RECALL_TOLERANCE
 
 
@@ -112,8 +111,8 @@ def test_build_index_chooses_by_size() -> None:
 
 def test_recall_of_exact_search_is_one(vectors: np.ndarray) -> None:
     exact = ExactIndex(vectors[:1_000])
-    assert recall_at_k(exact, exact, vectors[:100], k=10) == 1.0
-    assert recall_at_k(exact, exact, vectors[:100], k=10, exclude=np.arange(100)) == 1.0
+    assert index_recall(exact, exact, vectors[:100], k=10) == 1.0
+    assert index_recall(exact, exact, vectors[:100], k=10, exclude=np.arange(100)) == 1.0
 
 
 def test_recommender_with_the_ann_index_never_returns_the_seed() -> None:
@@ -153,5 +152,5 @@ def test_an_artifact_keeps_the_index_and_loads_it_back(tmp_path: Path) -> None:
 def test_recall_at_100k_tracks_with_default_settings() -> None:
     data = embedding(100_000, seed=4)
     rows = np.random.default_rng(0).choice(len(data), 2_000, replace=False)
-    recall = recall_at_k(build_index(data), ExactIndex(data), data[rows], k=10, exclude=rows)
+    recall = index_recall(build_index(data), ExactIndex(data), data[rows], k=10, exclude=rows)
     assert recall >= 0.98

@@ -8,8 +8,8 @@ from test_decode import CATALOG, FakeMessage
 
 from consumer.answer_cache import AnswerCache
 from consumer.batch import BatchProcessor
-from consumer.models import ModelSet
-from recommender.model import knn
+from consumer.serving import ModelSet
+from recommender.recommender import knn
 
 
 def test_lru_keeps_the_most_recent_entries():

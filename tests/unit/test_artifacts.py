@@ -20,9 +20,9 @@ from recommender.artifacts import (
     save_artifact,
 )
 from recommender.catalog import Catalog
-from recommender.index import ExactIndex
-from recommender.model import knn
-from recommender.models import MODEL_NAMES, train_model
+from recommender.recommender import knn
+from recommender.search import ExactIndex
+from recommender.training import MODEL_NAMES, train_model
 
 OPTIONS = {
     "knn": {"clusters": 3},
@@ -154,7 +154,7 @@ class SavingIndex(ExactIndex):
 
 def test_an_index_that_saves_itself_gets_a_place_in_the_artifact(tmp_path, catalog):
     model = knn(catalog)
-    model.index = SavingIndex(model.catalog_embedding[catalog.canonical_rows])
+    model = model.with_index(SavingIndex(model.catalog_embedding[catalog.canonical_rows]))
     path = save_artifact(model, tmp_path)
     assert (path / "index" / "vectors.npy").is_file()
     assert json.loads((path / "manifest.json").read_text())["index"]["type"] == "SavingIndex"

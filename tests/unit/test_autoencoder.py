@@ -7,10 +7,10 @@ import pytest
 import torch
 from model_catalogs import grouped_catalog
 
-from recommender.models.autoencoder import build_network, export_encoder, train_autoencoder
-from recommender.models.encoder import AutoencoderConfig
-from recommender.models.quantiles import QuantileNormal
+from recommender.embeddings.encoder import AutoencoderConfig
+from recommender.embeddings.quantiles import QuantileNormal
 from recommender.scaling import Standardizer
+from recommender.training.autoencoder import build_network, export_encoder, train_autoencoder
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from model_catalogs import grouped_catalog
 
-from recommender.models.clusters import cluster_table, fit_clusters
+from recommender.clusters import cluster_table, fit_clusters
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from consumer.batch import BatchProcessor
 from consumer.decode import Rejected, decode
-from consumer.models import ModelSet
+from consumer.serving import ModelSet
 from recommender.catalog import Catalog
-from recommender.model import knn
-from recommender.synthetic import generate_catalog
+from recommender.recommender import knn
+from recommender.training.synthetic import generate_catalog
 from schemas import DeadLetterReason, Recommendations, SongSelected
 
 CATALOG = Catalog.from_frame(generate_catalog(300, seed=1))
@@ -104,7 +104,8 @@ def test_a_model_failure_dead_letters_its_events_as_internal(processor, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(served.recommender, "recommend", broken)
+    # A built recommender is immutable: break the method of its class for this test.
+    monkeypatch.setattr(type(served.recommender), "recommend", broken)
     result = processor.process([FakeMessage(b"u", event(track_id=KNOWN))])
     assert result.recommendations == [] and result.reasons == [DeadLetterReason.INTERNAL]
     assert b"boom" in dict(result.dead_letters[0][2])["error.message"]

@@ -43,10 +43,14 @@ def test_compose_service_reaches_kafka_and_is_scraped():
 
 def test_dockerfile_copies_every_package_and_runs_the_service():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("consumer", "producer", "recommender", "schemas"):
+    for package in ("consumer", "producer", "recommender", "schemas", "web"):
         assert f"COPY {package} ./{package}" in dockerfile
     assert 'ENTRYPOINT ["python", "-m", "consumer"]' in dockerfile
-    assert "torch==2.13.0" in dockerfile
+    # The image is the serving install: no extra (so no torch), no tests or benchmarks.
+    runs = [line for line in dockerfile.splitlines() if line.startswith("RUN")]
+    assert any("pip install --no-cache-dir . " in line for line in runs)
+    assert not [line for line in runs if "torch" in line or ".[" in line]
+    assert "COPY tests" not in dockerfile and "COPY benchmarks" not in dockerfile
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")

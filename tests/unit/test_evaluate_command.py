@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from recommender.__main__ import main
-from recommender.synthetic import generate_catalog
+from recommender.training.synthetic import generate_catalog
 
 PER_K = ("precision_at_k", "recall_at_k", "ndcg_at_k", "mae_at_k", "rmse_at_k", "cosine_at_k")
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from recommender.catalog import Catalog
-from recommender.evaluation import Protocol, evaluate, prepare, protocol
-from recommender.model import knn
+from recommender.evaluation import EvaluationPlan, evaluate, prepare, protocol
+from recommender.recommender import knn
 
 
 def _catalog() -> Catalog:
@@ -54,7 +54,7 @@ def test_split_keeps_songs_whole_and_queries_are_canonical() -> None:
 
 def test_a_query_never_gets_its_own_song_back() -> None:
     catalog = _catalog()
-    data = prepare(catalog, Protocol("genre", k=3, queries=10, train_fraction=0.0))
+    data = prepare(catalog, EvaluationPlan("genre", k=3, queries=10, train_fraction=0.0))
     report = evaluate(knn(data.catalog), data, k=3)
     rows = knn(data.catalog).recommend(data.queries, 3).rows
     songs = data.catalog.song_ids

@@ -1,12 +1,12 @@
 """/healthz and /readyz semantics, and the HTTP server that serves them."""
 
+from harness import http_get
 from prometheus_client import CollectorRegistry
 
 from consumer import http
 from consumer.http import Health, serve_http
 from consumer.metrics import Metrics
 from embedded.broker import free_port
-from embedded.harness import http_get
 
 
 def test_liveness_fails_after_the_stall_timeout(monkeypatch):

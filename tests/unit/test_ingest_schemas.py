@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recommender.features import AUDIO_FEATURES
-from recommender.ingest import LoadResult, SchemaError, load_catalog
+from recommender.ingest import HeaderError, LoadResult, load_catalog
 
 FEATURES = dict(
     zip(AUDIO_FEATURES, (0.1, 0.5, 0.6, 0.0, 0.12, -6.5, 0.05, 120.0, 0.4), strict=True)
@@ -149,7 +149,7 @@ def test_seed_variance_column_is_valence(tmp_path: Path) -> None:
 
 
 def test_unknown_schema_lists_missing_columns_and_accepted_names(tmp_path: Path) -> None:
-    with pytest.raises(SchemaError) as error:
+    with pytest.raises(HeaderError) as error:
         _load(tmp_path, "song,singer,danceability", [{}])
     message = str(error.value)
     assert "missing columns" in message

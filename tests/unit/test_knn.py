@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.catalog import Catalog, normalise_text
+from recommender.catalog import Catalog
 from recommender.features import AUDIO_FEATURES
-from recommender.index import ExactIndex
-from recommender.model import knn
+from recommender.recommender import knn
+from recommender.search import ExactIndex
+from recommender.text import normalise_text
 
 
 def catalog_from(rows: list[tuple[str, str, str, list[float]]]) -> Catalog:

@@ -7,9 +7,9 @@ import pytest
 from model_catalogs import grouped_catalog, same_group_share
 from sklearn.decomposition import PCA
 
-from recommender.model import knn
-from recommender.models import MODEL_NAMES, resolve_options, train_model
-from recommender.models.pca import components_for, fit_pca
+from recommender.embeddings.pca import components_for, fit_pca
+from recommender.recommender import knn
+from recommender.training import MODEL_NAMES, resolve_options, train_model
 
 FAST_AE = {"epochs": 300, "batch_size": 16, "learning_rate": 0.01, "patience": 30}
 

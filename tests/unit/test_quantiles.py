@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.models.quantiles import QuantileNormal
+from recommender.embeddings.quantiles import QuantileNormal
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from recommender.catalog import Catalog
+from recommender.ingest import read_catalog
 from recommender.snapshot import load_catalog_cached, load_snapshot, save_snapshot
-from recommender.synthetic import generate_catalog
+from recommender.training.synthetic import generate_catalog
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def assert_same(a: Catalog, b: Catalog) -> None:
 
 
 def test_snapshot_round_trip(csv_path, tmp_path):
-    catalog = Catalog.from_csv(csv_path)
+    catalog = read_catalog(csv_path)
     path = save_snapshot(catalog, tmp_path / "c.catalog.npz")
     loaded = load_snapshot(path)
     assert_same(catalog, loaded)
@@ -64,5 +65,5 @@ def test_a_broken_cached_snapshot_is_ignored(csv_path, tmp_path):
 
 
 def test_a_snapshot_path_loads_directly(csv_path, tmp_path):
-    path = save_snapshot(Catalog.from_csv(csv_path), tmp_path / "x.catalog.npz")
+    path = save_snapshot(read_catalog(csv_path), tmp_path / "x.catalog.npz")
     assert len(load_catalog_cached(path, None)) == 500

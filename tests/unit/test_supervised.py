@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from recommender.catalog import Catalog
-from recommender.models.supervised import train_metric, training_pairs
-from recommender.synthetic import generate_catalog
+from recommender.training.supervised import train_metric, training_pairs
+from recommender.training.synthetic import generate_catalog
 
 
 def test_training_pairs_count_each_label_of_a_song() -> None:

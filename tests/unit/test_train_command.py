@@ -6,8 +6,8 @@ import pytest
 
 from recommender.__main__ import main
 from recommender.artifacts import latest_version, load_artifact
-from recommender.catalog import Catalog
-from recommender.synthetic import generate_catalog
+from recommender.ingest import read_catalog
+from recommender.training.synthetic import generate_catalog
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def test_train_then_clusters(tmp_path, catalog_csv, capsys):
         main(["train", "--model", "autoencoder", "--epochs", "3", "--hidden", "10", *common]) == 0
     )
     assert main(["train", "--model", "pca", "--components", "0.8", *common]) == 0
-    model = load_artifact(out, "autoencoder", Catalog.from_csv(catalog_csv))
+    model = load_artifact(out, "autoencoder", read_catalog(catalog_csv))
     assert model.options["hidden"] == (10,)
     assert len(model.training_curve.train) == 3
     capsys.readouterr()
@@ -49,7 +49,7 @@ def test_the_original_autoencoder_is_a_set_of_flags(tmp_path, catalog_csv):
     argv = ["train", "--model", "autoencoder", "--catalog", str(catalog_csv), "--out"]
     flags = ["--hidden", "12", "--latent-dim", "6", "--no-quantile-inputs", "--input-dropout", "0"]
     assert main([*argv, str(tmp_path), "--epochs", "2", "--clusters", "0", *flags]) == 0
-    model = load_artifact(tmp_path, "autoencoder", Catalog.from_csv(catalog_csv))
+    model = load_artifact(tmp_path, "autoencoder", read_catalog(catalog_csv))
     assert (model.options["hidden"], model.options["latent_dim"]) == ((12,), 6)
     assert not model.options["quantile_inputs"] and model.options["input_dropout"] == 0
     assert model.embedding.inputs is None

@@ -6,22 +6,19 @@ deployed); a model trained on labels sees only the training split (see `protocol
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from recommender.artifacts import ArtifactNotFound, load_artifact
+from recommender.artifacts import load_artifact
 from recommender.catalog import Catalog
+from recommender.clusters import fit_clusters
+from recommender.errors import ArtifactNotFound
 from recommender.evaluation.runner import EvaluationData
-from recommender.model import Recommender
-from recommender.models import train_model
-from recommender.models.clusters import fit_clusters
-from recommender.models.supervised import train_metric
-
-LabelTrainer = Callable[..., Recommender]
-LABEL_TRAINED: dict[str, LabelTrainer] = {"metric": train_metric}
+from recommender.recommender import Recommender
+from recommender.registry import spec
+from recommender.training import train_model
 
 
 def rebuild(recommender: Recommender, catalog: Catalog) -> Recommender:
@@ -31,7 +28,7 @@ def rebuild(recommender: Recommender, catalog: Catalog) -> Recommender:
     )
 
 
-def build(
+def evaluated_model(
     name: str,
     data: EvaluationData,
     label_column: str,
@@ -42,11 +39,11 @@ def build(
 ) -> tuple[Recommender, str]:
     """A recommender over `data.catalog`, and one line on how it was trained."""
     options = dict(options or {})
-    if name in LABEL_TRAINED:
+    if spec(name).needs_labels:
         if len(data.train) == 0:
             raise ValueError(f"model {name!r} trains on labels: use a train fraction above 0")
         options.setdefault("label_column", label_column)
-        trained = LABEL_TRAINED[name](data.train, options=options)
+        trained = train_model(name, data.train, options=options)
         columns = [options["label_column"], *options.get("extra_label_columns", ())]
         note = (
             f"trained on the labels ({', '.join(columns)}) of {len(data.train.canonical_rows)} "
@@ -64,7 +61,7 @@ def build(
     return trained, "trained in place on the candidate songs' features (no labels)"
 
 
-def cluster_ids(recommender: Recommender, seed: int = 0) -> np.ndarray:
+def clusters_for_map(recommender: Recommender, seed: int = 0) -> np.ndarray:
     """The model's own cluster per catalog row, or KMeans over its embedding when it has none."""
     clusters = getattr(recommender, "clusters", None)
     if clusters is not None and len(clusters) == len(recommender.catalog):

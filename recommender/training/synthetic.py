@@ -17,8 +17,7 @@ from scipy.special import ndtr, ndtri
 
 from recommender.features import AUDIO_FEATURES, FEATURE_RANGES
 
-FEATURE_MODEL = Path(__file__).parent / "data" / "feature_model.json"
-BUNDLED_CATALOG = Path(__file__).parent / "data" / "catalog.csv.gz"
+FEATURE_MODEL = Path(__file__).parents[1] / "data" / "feature_model.json"
 _QUANTILES = np.linspace(0.0, 1.0, 201)
 
 

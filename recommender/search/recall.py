@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.index import NeighbourIndex
+from recommender.search.exact import NeighbourIndex
 
 
-def recall_at_k(
+def index_recall(
     index: NeighbourIndex,
     exact: NeighbourIndex,
     queries: np.ndarray,

@@ -1,8 +1,7 @@
 """Approximate nearest neighbours (an HNSW graph, via hnswlib) for catalogs too big to scan.
 
-`build_index` picks exact search below a size threshold and HNSW above it; `HnswIndex.save` and
-`load_index` store a built graph in a directory and read it back without rebuilding it. The
-settings and the threshold come from `benchmarks/ann.py`.
+`HnswIndex.save` and `load_index` store a built graph in a directory and read it back without
+rebuilding it. The settings come from `benchmarks/ann.py`.
 """
 
 from __future__ import annotations
@@ -11,22 +10,14 @@ import json
 import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import hnswlib
 import numpy as np
 
-from recommender.index import ExactIndex, Metric, NeighbourIndex, distance_to_score
+from recommender.search.exact import Metric, distance_to_score
 
-__all__ = ["DEFAULT_THRESHOLD", "HnswIndex", "HnswParams", "build_index", "load_index"]
-
-IndexKind = Literal["auto", "exact", "hnsw"]
-
-# Exact search costs ~1/rows: on 2 cores it answers ~42,000 queries/s at 10k rows, ~25,000 at
-# 15k and ~22,000 at 20k (`benchmarks/ann.py --exact-sweep 10000 15000 20000`). The index alone
-# should leave room for Kafka and JSON (the same ≥ 40,000/s budget as at 1M tracks), so exact
-# search stops at 10k; above it the graph is several times faster at recall@10 ≈ 0.99.
-DEFAULT_THRESHOLD = 10_000
+__all__ = ["HnswIndex", "HnswParams", "load_index"]
 
 _FORMAT = "encore-hnsw/1"
 _GRAPH = "hnsw.bin"
@@ -147,22 +138,6 @@ class HnswIndex:
         graph = hnswlib.Index(space=_SPACES[meta["metric"]], dim=int(meta["dim"]))
         graph.load_index(str(directory / _GRAPH), max_elements=max(1, int(meta["count"])))
         return cls(graph, meta["metric"], params, threads)
-
-
-def build_index(
-    vectors: np.ndarray,
-    metric: Metric = "euclidean",
-    kind: IndexKind = "auto",
-    threshold: int = DEFAULT_THRESHOLD,
-    params: HnswParams | None = None,
-    threads: int | None = None,
-) -> NeighbourIndex:
-    """Exact search for fewer than `threshold` rows (or `kind="exact"`), HNSW otherwise."""
-    if kind == "exact" or (kind == "auto" and len(vectors) < threshold):
-        return ExactIndex(vectors, metric=metric)
-    if kind not in ("auto", "hnsw"):
-        raise ValueError(f"unknown index kind {kind!r}; expected 'auto', 'exact' or 'hnsw'")
-    return HnswIndex.build(vectors, metric, params, threads)
 
 
 def load_index(

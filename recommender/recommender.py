@@ -4,34 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
-from recommender.ann import DEFAULT_THRESHOLD, IndexKind, build_index
 from recommender.catalog import Catalog
-from recommender.index import ExactIndex, Metric, NeighbourIndex
+from recommender.embeddings import Embedding, Identity
 from recommender.scaling import Standardizer
+from recommender.search import (
+    DEFAULT_THRESHOLD,
+    ExactIndex,
+    IndexKind,
+    Metric,
+    NeighbourIndex,
+    build_index,
+)
 
 
-class Embedding(Protocol):
-    """Maps standardised features (n, d) to the space neighbours are searched in (n, e)."""
-
-    def transform(self, scaled: np.ndarray) -> np.ndarray: ...
-
-
-class Identity:
-    """The standardised features themselves (plain KNN)."""
-
-    def transform(self, scaled: np.ndarray) -> np.ndarray:
-        return scaled
+def new_version(now: datetime | None = None) -> str:
+    """A version id that sorts by creation time: `20260101T120000123456Z`."""
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 @dataclass(frozen=True)
 class Neighbours:
     """Recommendations for a batch of seeds: catalog rows and scores, best first.
 
-    Row i holds `counts[i]` valid entries (fewer than k only for a tiny catalog); the rest is -1.
+    Each row holds k entries; a catalog smaller than k leaves the rest as row -1, score 0.
     """
 
     rows: np.ndarray  # (n, k) int64
@@ -76,6 +76,9 @@ class Recommender:
     catalog seed costs a lookup and a search; only feature seeds go through the embedding.
     `clusters` (one id per catalog row), `options` and `training_curve` describe how the model
     was trained; they travel with it into its artifact.
+
+    Immutable once built: its version is decided at construction (a new timestamp unless one
+    is given) and a different index makes a new recommender (`with_index`, `with_search`).
     """
 
     def __init__(
@@ -93,32 +96,56 @@ class Recommender:
         options: Mapping[str, Any] | None = None,
         training_curve: TrainingCurve | None = None,
     ) -> None:
+        if clusters is not None and np.shape(clusters) != (len(catalog),):
+            raise ValueError(f"clusters must hold one id per catalog row, got {np.shape(clusters)}")
         self.name = name
         self.catalog = catalog
         self.scaler = scaler
         self.embedding = embedding
-        self.metric = metric
-        self.version = version or f"{name}-{catalog.fingerprint[:12]}"
+        self.metric: Metric = metric
+        self.version: str = version or new_version()
         if catalog_embedding is None:
             catalog_embedding = self.embed(catalog.features)
         self.catalog_embedding = np.ascontiguousarray(catalog_embedding, dtype=np.float32)
-        self.index = index or ExactIndex(
+        self.index: NeighbourIndex = index or ExactIndex(
             self.catalog_embedding[catalog.canonical_rows], metric=metric
         )
-        if clusters is not None and np.shape(clusters) != (len(catalog),):
-            raise ValueError(f"clusters must hold one id per catalog row, got {np.shape(clusters)}")
         self.clusters = None if clusters is None else np.asarray(clusters, dtype=np.int64)
-        self.options: dict[str, Any] = dict(options or {})
+        self.options: Mapping[str, Any] = dict(options or {})
         self.training_curve = training_curve
+        self._built = True
 
-    def use_index(self, kind: IndexKind = "auto", threshold: int = DEFAULT_THRESHOLD) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
+        if getattr(self, "_built", False):
+            raise AttributeError(f"a built Recommender is immutable (setting {name!r})")
+        object.__setattr__(self, name, value)
+
+    def with_index(self, index: NeighbourIndex) -> Recommender:
+        """The same model searching with `index` (over its canonical rows), as a new object."""
+        return Recommender(
+            self.name,
+            self.catalog,
+            self.scaler,
+            self.embedding,
+            self.metric,
+            self.version,
+            self.catalog_embedding,
+            index,
+            clusters=self.clusters,
+            options=self.options,
+            training_curve=self.training_curve,
+        )
+
+    def with_search(
+        self, kind: IndexKind = "auto", threshold: int = DEFAULT_THRESHOLD
+    ) -> Recommender:
         """Search with an HNSW graph (`hnsw`, or `auto` above `threshold` songs) or exactly.
 
         Exact search is the default so that offline evaluation is exact; training for serving
         and the service choose here, and an artifact keeps a graph that was built.
         """
         canonical = self.catalog_embedding[self.catalog.canonical_rows]
-        self.index = build_index(canonical, self.metric, kind, threshold)
+        return self.with_index(build_index(canonical, self.metric, kind, threshold))
 
     def cluster_ids(self, rows: np.ndarray) -> np.ndarray | None:
         """The cluster of each row (-1 where the row is -1); None if trained without clusters."""
@@ -171,7 +198,8 @@ class Recommender:
         return Neighbours(rows=rows, scores=np.where(valid, scores, np.float32(0)))
 
 
-def knn(catalog: Catalog, metric: Metric = "euclidean") -> Recommender:
-    """Plain KNN on standardised features: `knn` (euclidean) or `knn-cosine`."""
+def knn(catalog: Catalog, metric: Metric = "euclidean", version: str | None = None) -> Recommender:
+    """Plain KNN on standardised features: `knn` (euclidean) or `knn-cosine`, no clusters."""
     name = "knn" if metric == "euclidean" else "knn-cosine"
-    return Recommender(name, catalog, Standardizer.fit(catalog.features), Identity(), metric)
+    scaler = Standardizer.fit(catalog.features)
+    return Recommender(name, catalog, scaler, Identity(), metric, version)

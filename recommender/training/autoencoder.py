@@ -1,4 +1,4 @@
-"""Autoencoder training in torch; the result is served as numpy (`recommender.models.encoder`).
+"""Autoencoder training in torch; the result is served as numpy (`recommender.embeddings.encoder`).
 
 Training is seeded and single-threaded, so the same data, config and seed give the same
 weights. Serving needs no torch: the encoder's layers are exported as (weight, bias) arrays.
@@ -11,15 +11,20 @@ import itertools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from recommender.model import TrainingCurve
-from recommender.models.encoder import AutoencoderConfig, EncoderEmbedding
-from recommender.models.quantiles import QuantileNormal
+from recommender.embeddings.encoder import AutoencoderConfig, EncoderEmbedding
+from recommender.embeddings.quantiles import QuantileNormal
+from recommender.recommender import TrainingCurve
+
+if TYPE_CHECKING:
+    from recommender.catalog import Catalog
 
 
 def build_network(
@@ -53,6 +58,15 @@ def export_encoder(
         relu_latent,
         inputs,
     )
+
+
+def fit(
+    scaled: np.ndarray, catalog: Catalog, options: dict[str, Any], progress: bool
+) -> tuple[EncoderEmbedding, TrainingCurve]:
+    """The registry's fitting function for `autoencoder` (options: `AutoencoderConfig`)."""
+    known = {f.name for f in fields(AutoencoderConfig)}
+    config = AutoencoderConfig(**{k: v for k, v in options.items() if k in known})
+    return train_autoencoder(scaled, config, progress=progress)
 
 
 def train_autoencoder(

@@ -1,7 +1,7 @@
 """The autoencoder's configuration and its served form, the encoder as numpy arrays.
 
 Torch-free on purpose: the service loads and runs encoders without importing torch; only
-training (`recommender.models.autoencoder`) needs it.
+training (`recommender.training.autoencoder`) needs it.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommender.models.layers import forward, layers_from_state, layers_state
-from recommender.models.quantiles import QuantileNormal
+from recommender.embeddings.layers import forward, layers_from_state, layers_state
+from recommender.embeddings.quantiles import QuantileNormal
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class AutoencoderConfig:
     hidden: tuple[int, ...] = (64,)
     latent_dim: int = 8
     # Map each standardised feature to the normal score of its rank before the network (see
-    # `recommender.models.quantiles`); the map is part of the served encoder.
+    # `recommender.embeddings.quantiles`); the map is part of the served encoder.
     quantile_inputs: bool = True
     # Share of input values zeroed in each training batch (a masked, denoising autoencoder): the
     # network must rebuild a feature from the others, so the latent keeps what they share.

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from recommender.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,10 @@ def fit_pca(scaled: np.ndarray, n_components: int | float = 0.9) -> PCAEmbedding
     return PCAEmbedding(
         mean.astype(np.float32), axes.astype(np.float32), ratios[:keep].astype(np.float32)
     )
+
+
+def fit(
+    scaled: np.ndarray, catalog: Catalog, options: dict[str, Any], progress: bool
+) -> tuple[PCAEmbedding, None]:
+    """The registry's fitting function for `pca` (option `components`)."""
+    return fit_pca(scaled, options["components"]), None

@@ -2,7 +2,7 @@
 
 Headers are compared after folding (case, spaces and punctuation to `_`), then matched against
 the synonyms below, first synonym first. A file that lacks a required role fails with a
-`SchemaError` listing what is missing and the names each missing role accepts.
+`HeaderError` listing what is missing and the names each missing role accepts.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from recommender.errors import HeaderError
 
 # Role -> accepted (folded) header names, preferred first.
 IDENTITY_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -68,17 +70,13 @@ KNOWN_SCHEMAS: tuple[tuple[str, frozenset[str]], ...] = (
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
-class SchemaError(ValueError):
-    """A file whose headers do not cover the roles a catalog needs."""
-
-
 def fold_header(header: object) -> str:
     """`' Artist Name(s) '` -> `'artist_name_s'`."""
     return _NOT_WORD.sub("_", str(header).strip().casefold()).strip("_")
 
 
 @dataclass(frozen=True)
-class SchemaMatch:
+class HeaderMatch:
     """The detected schema: a name for the report and role -> source header."""
 
     name: str
@@ -97,7 +95,7 @@ def _find(folded: dict[str, str], synonyms: Sequence[str], taken: set[str]) -> s
     return None
 
 
-def match_schema(headers: Iterable[object], features: Sequence[str]) -> SchemaMatch:
+def match_headers(headers: Iterable[object], features: Sequence[str]) -> HeaderMatch:
     """Map identity roles, the requested features and any optional extras to source headers."""
     names = [str(h) for h in headers]
     folded: dict[str, str] = {}
@@ -105,7 +103,7 @@ def match_schema(headers: Iterable[object], features: Sequence[str]) -> SchemaMa
         folded.setdefault(fold_header(header), header)
     unknown = [f for f in features if f not in FEATURE_SYNONYMS]
     if unknown:
-        raise SchemaError(f"unknown features {unknown}; known: {sorted(FEATURE_SYNONYMS)}")
+        raise HeaderError(f"unknown features {unknown}; known: {sorted(FEATURE_SYNONYMS)}")
     mapping: dict[str, str] = {}
     roles = {**IDENTITY_SYNONYMS, **FEATURE_SYNONYMS}
     for role, synonyms in roles.items():
@@ -116,10 +114,10 @@ def match_schema(headers: Iterable[object], features: Sequence[str]) -> SchemaMa
     if "track_id" not in mapping:
         missing += [r for r in ("track_name", "artist") if r not in mapping]
     if missing:
-        raise SchemaError(_missing_message(missing, names))
+        raise HeaderError(_missing_message(missing, names))
     present = set(folded)
     name = next((n for n, needs in KNOWN_SCHEMAS if needs <= present), "generic")
-    return SchemaMatch(name, mapping)
+    return HeaderMatch(name, mapping)
 
 
 def _missing_message(missing: Sequence[str], headers: Sequence[str]) -> str:

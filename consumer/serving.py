@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from consumer.answer_cache import AnswerCache
 from consumer.encode import RecommendationEncoder
 from recommender.catalog import Catalog
-from recommender.model import Recommender
+from recommender.recommender import Recommender
 
 
 @dataclass(frozen=True)

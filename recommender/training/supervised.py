@@ -20,20 +20,11 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
+from recommender.build import build
 from recommender.catalog import Catalog
+from recommender.errors import ArtifactError
 from recommender.ingest import split_labels
-from recommender.model import Recommender
-from recommender.scaling import Standardizer
-
-DEFAULTS: dict[str, Any] = {
-    "label_column": "genre",
-    "extra_label_columns": (),  # more label columns, one probability block each
-    "weight": 4.0,  # of each probability block against the unit-variance features
-    "sqrt_probabilities": True,  # Hellinger geometry; False: the probabilities themselves
-    "iterations": 200,
-    "learning_rate": 0.05,
-    "seed": 0,
-}
+from recommender.recommender import Recommender
 
 
 @dataclass(frozen=True)
@@ -41,6 +32,9 @@ class LabelProbabilityEmbedding:
     classifiers: tuple[HistGradientBoostingClassifier, ...]
     weight: float
     sqrt: bool = True
+
+    def state(self) -> dict[str, np.ndarray]:
+        raise ArtifactError("the metric model is trees, not arrays: it is never saved")
 
     def transform(self, scaled: np.ndarray) -> np.ndarray:
         scaled = np.asarray(scaled, dtype=np.float32)
@@ -74,18 +68,21 @@ def fit_classifier(
         return classifier.fit(x, y)
 
 
+def fit(
+    scaled: np.ndarray, catalog: Catalog, options: dict[str, Any], progress: bool
+) -> tuple[LabelProbabilityEmbedding, None]:
+    """The registry's fitting function for `metric`: trees on the labels of one row per song."""
+    songs = catalog.canonical_rows
+    columns = [options["label_column"], *options["extra_label_columns"]]
+    classifiers = tuple(
+        fit_classifier(scaled[songs], catalog.labels(c)[songs], options) for c in columns
+    )
+    embedding = LabelProbabilityEmbedding(
+        classifiers, float(options["weight"]), bool(options["sqrt_probabilities"])
+    )
+    return embedding, None
+
+
 def train_metric(catalog: Catalog, *, options: dict[str, Any] | None = None) -> Recommender:
     """Fit on `catalog`'s labels (one row per song) and return a recommender over it."""
-    opts = {**DEFAULTS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"model 'metric' takes no option {', '.join(unknown)}")
-    scaler = Standardizer.fit(catalog.features)
-    songs = catalog.canonical_rows
-    scaled = scaler.transform(catalog.features[songs])
-    columns = [opts["label_column"], *opts["extra_label_columns"]]
-    classifiers = tuple(fit_classifier(scaled, catalog.labels(c)[songs], opts) for c in columns)
-    embedding = LabelProbabilityEmbedding(
-        classifiers, float(opts["weight"]), bool(opts["sqrt_probabilities"])
-    )
-    return Recommender("metric", catalog, scaler, embedding, "euclidean", options=opts)
+    return build("metric", catalog, options)

@@ -1,0 +1,80 @@
+"""Every error Encore raises on purpose, and the one way a command turns it into an exit.
+
+    EncoreError
+    ├── ConfigurationError    a flag, variable or option that cannot work
+    │   └── ModelError        a configured model cannot be served (unknown, no artifact)
+    ├── CatalogError          a catalog missing, unreadable, or not a known export
+    │   └── HeaderError       no column for a required role (the header mapping)
+    ├── ArtifactError         a saved model cannot be used
+    │   ├── ArtifactNotFound  none (complete) under the root; also a FileNotFoundError
+    │   └── ArtifactMismatch  trained on another catalog or feature list
+    └── DeliveryFailed        the broker did not take a batch's outputs (retried, never exits)
+
+Configuration, catalog and artifact errors are the user's to fix: every command prints one
+line on stderr and exits 2 (`run_command`). Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+__all__ = [
+    "ArtifactError",
+    "ArtifactMismatch",
+    "ArtifactNotFound",
+    "CatalogError",
+    "ConfigurationError",
+    "DeliveryFailed",
+    "EncoreError",
+    "HeaderError",
+    "ModelError",
+    "run_command",
+]
+
+EXIT_USAGE = 2
+
+
+class EncoreError(Exception):
+    """The root: an error Encore raises on purpose, with a message meant for its user."""
+
+
+class ConfigurationError(EncoreError, ValueError):
+    """A flag, environment variable or model option that cannot work."""
+
+
+class ModelError(ConfigurationError):
+    """A configured model cannot be served: unknown, or no usable artifact."""
+
+
+class CatalogError(EncoreError, ValueError):
+    """A catalog file is missing or unreadable, or its rows cannot form a catalog."""
+
+
+class HeaderError(CatalogError):
+    """An export lacks a column for a required role (track id, a feature, ...)."""
+
+
+class ArtifactError(EncoreError):
+    """An artifact cannot be used."""
+
+
+class ArtifactNotFound(ArtifactError, FileNotFoundError):
+    """No (complete) artifact of that model or version under the root."""
+
+
+class ArtifactMismatch(ArtifactError):
+    """The artifact was trained on another catalog or feature list than the one given."""
+
+
+class DeliveryFailed(EncoreError):
+    """The broker did not acknowledge every output of a batch; its input must not be committed."""
+
+
+def run_command(main: Callable[[], int], prog: str) -> int:
+    """Run a command's body; a user's error becomes one line on stderr and exit status 2."""
+    try:
+        return main()
+    except (ConfigurationError, CatalogError, ArtifactError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

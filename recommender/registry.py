@@ -1,0 +1,159 @@
+"""Every model Encore knows, one `ModelSpec` each: the only place a model is described.
+
+A model is standardise -> embed -> search (see `recommender.recommender`); a spec says which
+embedding, with which options and defaults, how it is fitted, how its fitted state is loaded
+back from an artifact, and which distance its neighbours are searched by.
+
+`fit` names the fitting function as `module:function` and is imported only when a model is
+trained, so that serving (which loads artifacts, or builds `knn` in place) never imports the
+training code, torch or scikit-learn. A fitting function takes `(scaled, catalog, options,
+progress)` and returns `(embedding, training curve or None)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from recommender.embeddings import Embedding, Identity
+from recommender.embeddings.encoder import AutoencoderConfig, EncoderEmbedding
+from recommender.embeddings.pca import PCAEmbedding
+from recommender.errors import ConfigurationError
+from recommender.search import Metric
+
+if TYPE_CHECKING:
+    from recommender.catalog import Catalog
+    from recommender.recommender import TrainingCurve
+
+__all__ = ["COMMON_OPTIONS", "MODELS", "MODEL_NAMES", "ModelSpec", "resolve_options", "spec"]
+
+Fit = Callable[
+    [np.ndarray, "Catalog", dict[str, Any], bool], tuple[Embedding, "TrainingCurve | None"]
+]
+
+# Options every model takes: KMeans clusters over its catalog embedding (0: none) and a seed.
+COMMON_OPTIONS: Mapping[str, Any] = {"clusters": 10, "seed": 0}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    summary: str
+    metric: Metric
+    fit: str  # "module:function", imported only to train
+    load: Callable[[dict[str, np.ndarray]], Embedding] | None  # None: never saved
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    # Nothing to learn: the service builds it from the catalog when it has no artifact.
+    builds_in_place: bool = False
+    # Trained on a label column; evaluation trains it on a split disjoint from its queries.
+    needs_labels: bool = False
+
+    def fitter(self) -> Fit:
+        module, _, function = self.fit.partition(":")
+        try:
+            fitted: Fit = getattr(importlib.import_module(module), function)
+        except ModuleNotFoundError as exc:  # torch or scikit-learn: the `train` extra
+            raise ConfigurationError(
+                f"training {self.name!r} needs {exc.name}: pip install 'encore[train]'"
+            ) from exc
+        return fitted
+
+
+_AUTOENCODER_DEFAULTS = {
+    f.name: getattr(AutoencoderConfig(), f.name)
+    for f in fields(AutoencoderConfig)
+    if f.name != "seed"
+}
+
+MODELS: Mapping[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "knn",
+            "nearest neighbours on standardised features (euclidean)",
+            "euclidean",
+            "recommender.registry:fit_identity",
+            Identity.from_state,
+            builds_in_place=True,
+        ),
+        ModelSpec(
+            "knn-cosine",
+            "nearest neighbours on standardised features (cosine)",
+            "cosine",
+            "recommender.registry:fit_identity",
+            Identity.from_state,
+            builds_in_place=True,
+        ),
+        ModelSpec(
+            "pca",
+            "neighbours on the leading principal axes",
+            "euclidean",
+            "recommender.embeddings.pca:fit",
+            PCAEmbedding.from_state,
+            {"components": 0.9, "metric": "euclidean"},
+        ),
+        ModelSpec(
+            "autoencoder",
+            "neighbours in a trained autoencoder's latent space",
+            "euclidean",
+            "recommender.training.autoencoder:fit",
+            EncoderEmbedding.from_state,
+            {**_AUTOENCODER_DEFAULTS, "metric": "euclidean"},
+        ),
+        ModelSpec(
+            "metric",
+            "features plus label probabilities learned from a label column (evaluation only)",
+            "euclidean",
+            "recommender.training.supervised:fit",
+            None,
+            {
+                "label_column": "genre",
+                "extra_label_columns": (),  # more label columns, one probability block each
+                "weight": 4.0,  # of each probability block against the unit-variance features
+                "sqrt_probabilities": True,  # Hellinger geometry; False: the probabilities
+                "iterations": 200,
+                "learning_rate": 0.05,
+                "clusters": 0,
+            },
+            needs_labels=True,
+        ),
+    )
+}
+
+# The models the service can serve, in the order `--help` lists them.
+MODEL_NAMES: tuple[str, ...] = tuple(n for n, s in MODELS.items() if s.load is not None)
+
+
+def spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ConfigurationError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def resolve_options(name: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The model's defaults overlaid with `options`; unknown models or options are refused."""
+    resolved = {**COMMON_OPTIONS, **spec(name).defaults}
+    unknown = sorted(set(options or {}) - set(resolved))
+    if unknown:
+        raise ConfigurationError(f"model {name!r} takes no option {', '.join(unknown)}")
+    resolved.update(options or {})
+    if "hidden" in resolved:
+        resolved["hidden"] = tuple(int(h) for h in resolved["hidden"])
+    return resolved
+
+
+def metric_of(name: str, options: Mapping[str, Any]) -> Metric:
+    """The distance a model searches by: its own, or the `metric` option where it has one."""
+    metric: Metric = options.get("metric", spec(name).metric)
+    return metric
+
+
+def fit_identity(
+    scaled: np.ndarray, catalog: Catalog, options: dict[str, Any], progress: bool
+) -> tuple[Embedding, None]:
+    """Plain KNN has nothing to fit."""
+    return Identity(), None
