@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from recommender.errors import ConfigurationError
 from recommender.features import AUDIO_FEATURES
 
 
@@ -96,6 +97,13 @@ class Settings(BaseSettings):
             return parse_kafka_options(_comma_list(value))  # type: ignore[arg-type]
         return value
 
+    @field_validator("catalog")
+    @classmethod
+    def _catalog_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no catalog file at {value}")
+        return value
+
     @field_validator("models")
     @classmethod
     def _some_models(cls, value: list[str]) -> list[str]:
@@ -104,18 +112,22 @@ class Settings(BaseSettings):
         return value
 
 
-def _flag_names() -> list[str]:
-    return [name for name in Settings.model_fields if name != "kafka_options"]
+def _flag_names(cls: type[Settings]) -> list[str]:
+    return [name for name in cls.model_fields if name != "kafka_options"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    cls: type[Settings] = Settings,
+    prog: str = "python -m consumer",
+    description: str = "Encore: song selections in, ranked recommendations out.",
+) -> argparse.ArgumentParser:
+    """One flag per settings field (`--input-topic` for `input_topic`), all optional."""
     parser = argparse.ArgumentParser(
-        prog="python -m consumer",
-        description="Encore: song selections in, ranked recommendations out. "
-        "Every flag is also an environment variable ENCORE_<NAME>.",
+        prog=prog,
+        description=f"{description} Every flag is also an environment variable ENCORE_<NAME>.",
     )
-    for name in _flag_names():
-        field = Settings.model_fields[name]
+    for name in _flag_names(cls):
+        field = cls.model_fields[name]
         flag = "--" + name.replace("_", "-")
         if field.annotation is bool:
             parser.add_argument(
@@ -134,17 +146,41 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         metavar="KEY=VALUE",
-        help="librdkafka setting for both clients (security.protocol, sasl.*, ssl.*); repeatable",
+        help="librdkafka setting for every client (security.protocol, sasl.*, ssl.*); repeatable",
     )
     return parser
 
 
-def settings_from_args(argv: list[str] | None = None) -> Settings:
-    """Flags override environment variables, which override defaults."""
-    args = build_parser().parse_args(argv)
+SettingsT = TypeVar("SettingsT", bound=Settings)
+
+
+def settings_from_args(
+    argv: list[str] | None = None,
+    cls: type[SettingsT] = Settings,  # type: ignore[assignment]
+    parser: argparse.ArgumentParser | None = None,
+) -> SettingsT:
+    """Flags override environment variables, which override defaults.
+
+    A value that cannot work (a bad number, an unknown choice) is a `ConfigurationError`
+    naming the setting, so the command exits 2 with one line.
+    """
+    args = (parser or build_parser(cls)).parse_args(argv)
     given: dict[str, Any] = {
-        name: value for name in _flag_names() if (value := getattr(args, name)) is not None
+        name: value for name in _flag_names(cls) if (value := getattr(args, name)) is not None
     }
-    if args.kafka_option:
-        given["kafka_options"] = parse_kafka_options(args.kafka_option)
-    return Settings(**given)
+    try:
+        if args.kafka_option:
+            given["kafka_options"] = parse_kafka_options(args.kafka_option)
+        return cls(**given)
+    except (ValidationError, ValueError) as exc:
+        raise ConfigurationError(_settings_problem(exc)) from None
+
+
+def _settings_problem(exc: Exception) -> str:
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    problems = []
+    for error in exc.errors():
+        flag = "--" + "-".join(str(p) for p in error["loc"]).replace("_", "-")
+        problems.append(f"{flag}: {error['msg'].removeprefix('Value error, ')}")
+    return "invalid settings: " + "; ".join(problems)

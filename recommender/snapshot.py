@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.catalog import Catalog
+from recommender.errors import CatalogError
 from recommender.features import AUDIO_FEATURES
 from recommender.ingest import read_catalog
 
@@ -132,8 +133,13 @@ def load_catalog_cached(
     """A snapshot file loads directly; a CSV loads through its cached snapshot when there is
     one for this exact content and feature list (else it is parsed, and the snapshot written)."""
     path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"catalog file not found: {path}")
     if path.name.endswith(SUFFIX):
-        return load_snapshot(path)
+        try:
+            return load_snapshot(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise CatalogError(f"cannot read catalog snapshot {path}: {exc}") from exc
     if cache_dir is None:
         return read_catalog(path, feature_names)
     key = hashlib.sha256(f"{file_digest(path)}:{','.join(feature_names)}".encode()).hexdigest()
