@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from recommender.commands import catalog, clusters, evaluate, train
+from recommender.errors import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     for module in (catalog, train, clusters, evaluate):
         module.register(commands)
     args = parser.parse_args(argv)
-    return int(args.handler(args) or 0)
+    return run_command(lambda: int(args.handler(args) or 0), f"{parser.prog} {args.command}")
 
 
 if __name__ == "__main__":

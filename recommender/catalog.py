@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recommender.errors import CatalogError
+from recommender.errors import CatalogError, MissingColumn
 from recommender.features import AUDIO_FEATURES
 from recommender.text import song_keys
 
@@ -120,6 +120,8 @@ class Catalog:
     def labels(self, column: str) -> np.ndarray:
         """An extra column (for example a genre) as an object array aligned by row."""
         if column not in self.extra.columns:
-            raise KeyError(f"catalog has no column {column!r}; it has {list(self.extra.columns)}")
+            raise MissingColumn(
+                f"catalog has no column {column!r}; it has {list(self.extra.columns)}"
+            )
         labels: np.ndarray = self.extra[column].to_numpy(dtype=object)
         return labels

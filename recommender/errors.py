@@ -4,7 +4,8 @@
     ├── ConfigurationError    a flag, variable or option that cannot work
     │   └── ModelError        a configured model cannot be served (unknown, no artifact)
     ├── CatalogError          a catalog missing, unreadable, or not a known export
-    │   └── HeaderError       no column for a required role (the header mapping)
+    │   ├── HeaderError       no column for a required role (the header mapping)
+    │   └── MissingColumn     a label column asked for that the catalog lacks
     ├── ArtifactError         a saved model cannot be used
     │   ├── ArtifactNotFound  none (complete) under the root; also a FileNotFoundError
     │   └── ArtifactMismatch  trained on another catalog or feature list
@@ -28,6 +29,7 @@ __all__ = [
     "DeliveryFailed",
     "EncoreError",
     "HeaderError",
+    "MissingColumn",
     "ModelError",
     "run_command",
 ]
@@ -53,6 +55,13 @@ class CatalogError(EncoreError, ValueError):
 
 class HeaderError(CatalogError):
     """An export lacks a column for a required role (track id, a feature, ...)."""
+
+
+class MissingColumn(CatalogError, KeyError):
+    """A column asked for (a label column, say) that the catalog does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class ArtifactError(EncoreError):

@@ -24,10 +24,6 @@ class Standardizer:
         scaled: np.ndarray = (np.asarray(features, dtype=np.float32) - self.mean) / self.scale
         return scaled.astype(np.float32, copy=False)
 
-    def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        raw: np.ndarray = scaled * self.scale + self.mean
-        return raw.astype(np.float32, copy=False)
-
     def state(self) -> dict[str, np.ndarray]:
         return {"scaler.mean": self.mean, "scaler.scale": self.scale}
 

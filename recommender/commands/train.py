@@ -14,22 +14,22 @@ from recommender.search import DEFAULT_THRESHOLD
 from recommender.snapshot import CATALOG_CACHE, load_catalog_cached
 from recommender.training import train_model
 
-# Flag -> option name; a flag left out keeps the model's default.
-_OPTION_FLAGS = {
-    "epochs": "epochs",
-    "latent_dim": "latent_dim",
-    "hidden": "hidden",
-    "batch_size": "batch_size",
-    "learning_rate": "learning_rate",
-    "validation_split": "validation_split",
-    "patience": "patience",
-    "quantile_inputs": "quantile_inputs",
-    "input_dropout": "input_dropout",
-    "components": "components",
-    "clusters": "clusters",
-    "seed": "seed",
-    "metric": "metric",
-}
+# Flags that set a model option of the same name; a flag left out keeps the model's default.
+_OPTION_FLAGS = (
+    "epochs",
+    "latent_dim",
+    "hidden",
+    "batch_size",
+    "learning_rate",
+    "validation_split",
+    "patience",
+    "quantile_inputs",
+    "input_dropout",
+    "components",
+    "clusters",
+    "seed",
+    "metric",
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,9 +78,7 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def _train(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
-        option: getattr(args, flag)
-        for flag, option in _OPTION_FLAGS.items()
-        if getattr(args, flag) is not None
+        flag: getattr(args, flag) for flag in _OPTION_FLAGS if getattr(args, flag) is not None
     }
     try:
         resolve_options(args.model, options)

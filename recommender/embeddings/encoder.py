@@ -12,6 +12,7 @@ import numpy as np
 
 from recommender.embeddings.layers import forward, layers_from_state, layers_state
 from recommender.embeddings.quantiles import QuantileNormal
+from recommender.errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ class AutoencoderConfig:
 
     def __post_init__(self) -> None:
         if self.latent_dim < 1 or any(h < 1 for h in self.hidden):
-            raise ValueError("layer sizes must be positive")
+            raise ConfigurationError("layer sizes must be positive")
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
-            raise ValueError("epochs, batch_size and patience must be positive")
+            raise ConfigurationError("epochs, batch_size and patience must be positive")
         if not 0.0 <= self.validation_split < 1.0:
-            raise ValueError("validation_split must lie in [0, 1)")
+            raise ConfigurationError("validation_split must lie in [0, 1)")
         if not 0.0 <= self.input_dropout < 1.0:
-            raise ValueError("input_dropout must lie in [0, 1)")
+            raise ConfigurationError("input_dropout must lie in [0, 1)")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from recommender.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from recommender.catalog import Catalog
 
@@ -42,13 +44,15 @@ class PCAEmbedding:
 def components_for(ratios: np.ndarray, n_components: int | float) -> int:
     """How many axes to keep: a count, or the fewest explaining at least a share of variance."""
     if isinstance(n_components, bool):
-        raise TypeError("n_components must be an int or a float share, not a bool")
+        raise ConfigurationError("n_components must be an int or a float share, not a bool")
     if isinstance(n_components, int):
         if not 1 <= n_components <= len(ratios):
-            raise ValueError(f"n_components={n_components} outside [1, {len(ratios)}]")
+            raise ConfigurationError(f"n_components={n_components} outside [1, {len(ratios)}]")
         return n_components
     if not 0.0 < n_components <= 1.0:
-        raise ValueError(f"a share of explained variance must lie in (0, 1], got {n_components}")
+        raise ConfigurationError(
+            f"a share of explained variance must lie in (0, 1], got {n_components}"
+        )
     # The tiny tolerance keeps a share of exactly 1.0 reachable despite rounding.
     reached = np.cumsum(ratios) >= n_components - 1e-9
     return int(np.argmax(reached)) + 1 if reached.any() else len(ratios)
