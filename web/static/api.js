@@ -1,0 +1,86 @@
+// The Encore HTTP API as docs/api.md describes it: JSON in and out, errors as ApiError.
+
+export class ApiError extends Error {
+  constructor(status, title, detail) {
+    super(detail || title);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+  }
+}
+
+const TOKEN_KEY = 'encore.api_token';
+
+// A token given as page.html#token=... is kept for this tab and taken out of the address
+// bar; POST endpoints need it when the API runs with --api-token.
+function apiToken() {
+  try {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+    if (fromHash) {
+      sessionStorage.setItem(TOKEN_KEY, fromHash);
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+const token = apiToken();
+
+// FastAPI's own validation errors carry a list of {loc, msg}; problem+json a string.
+function detailText(detail) {
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail)) {
+    return detail.map((d) => (d && d.msg) ? `${(d.loc || []).slice(1).join('.')} ${d.msg}`.trim() : String(d)).join('; ');
+  }
+  return detail == null ? '' : JSON.stringify(detail);
+}
+
+export async function request(method, path, { body, signal } = {}) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token && method !== 'GET') headers.Authorization = `Bearer ${token}`;
+  let text;
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    text = await response.text();
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'Network error', 'The Encore API could not be reached.');
+  }
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = undefined;
+  }
+  if (!response.ok) {
+    const title = (data && data.title) || response.statusText || 'Error';
+    const detail = detailText(data && data.detail) || `${response.status} ${title}`;
+    throw new ApiError(response.status, title, detail);
+  }
+  if (data === undefined) throw new ApiError(response.status, 'Bad answer', `${path} did not answer JSON.`);
+  return data;
+}
+
+const q = encodeURIComponent;
+
+export const api = {
+  searchTracks: (text, limit, signal) => request('GET', `/v1/tracks?q=${q(text)}&limit=${limit}`, { signal }),
+  track: (id) => request('GET', `/v1/tracks/${q(id)}`),
+  recommend: (body) => request('POST', '/v1/recommendations', { body }),
+  select: (body) => request('POST', '/v1/selections', { body }),
+  models: () => request('GET', '/v1/models'),
+  clusters: (model) => request('GET', `/v1/clusters?model=${q(model)}`),
+  map: (model, limit) => request('GET', `/v1/map?model=${q(model)}&limit=${limit}`),
+  status: () => request('GET', '/v1/status'),
+  evaluations: () => request('GET', '/v1/evaluations'),
+  evaluation: (id) => request('GET', `/v1/evaluations/${q(id)}`),
+  startEvaluation: (body) => request('POST', '/v1/evaluations', { body }),
+  listenerStreamUrl: (userId) => `/v1/listeners/${q(userId)}/recommendations`,
+};
