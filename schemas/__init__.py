@@ -2,23 +2,33 @@
 
 from schemas.events import (
     DEAD_LETTER_HEADERS,
+    DEFAULT_MAX_PER_ARTIST,
+    FEATURE_CONTROL,
     MAX_K,
+    MAX_POOL,
+    MAX_SEEDS,
     SCHEMA_VERSION,
     DeadLetterReason,
     Recommendations,
     RecommendedItem,
+    RequestControls,
     SongSelected,
 )
 from schemas.jsonschema import SCHEMA_FILES, render_schemas
 
 __all__ = [
     "DEAD_LETTER_HEADERS",
+    "DEFAULT_MAX_PER_ARTIST",
+    "FEATURE_CONTROL",
     "MAX_K",
+    "MAX_POOL",
+    "MAX_SEEDS",
     "SCHEMA_FILES",
     "SCHEMA_VERSION",
     "DeadLetterReason",
     "Recommendations",
     "RecommendedItem",
+    "RequestControls",
     "SongSelected",
     "render_schemas",
 ]

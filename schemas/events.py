@@ -2,22 +2,116 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = 1
+# Version 2 added the request controls (several seeds, targets and ranges, exclusions, an
+# artist cap, diversity, explanations); a version 1 event is answered exactly as before.
+SCHEMA_VERSION = 2
 MAX_K = 100
+MAX_SEEDS = 5
+MAX_EXCLUDED_TRACKS = 500
+MAX_EXCLUDED_ARTISTS = 100
+MAX_POOL = 1000
+DEFAULT_MAX_PER_ARTIST = 2
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 
+# `target_<feature>`, `min_<feature>`, `max_<feature>`: one per tunable feature, in its units.
+FEATURE_CONTROL = re.compile(r"^(target|min|max)_([a-z][a-z0-9_]*)$")
+_CONTROL_SCHEMA = {"patternProperties": {FEATURE_CONTROL.pattern: {"type": "number"}}}
 
-class SongSelected(BaseModel):
-    """A listener picked a song. Key: `user_id`. Exactly one of `track_id` and `features`."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+class RequestControls(BaseModel):
+    """How an answer is shaped: the fields a selection and `POST /v1/recommendations` share.
+
+    All optional. `target_<feature>` pulls the seed toward a value; `min_<feature>` and
+    `max_<feature>` are hard filters, in the feature's own units (kept in `feature_controls`).
+    Other unknown fields are ignored, as in version 1.
+    """
+
+    model_config = ConfigDict(
+        strict=True, extra="allow", frozen=True, json_schema_extra=_CONTROL_SCHEMA
+    )
+
+    seed_track_ids: list[NonEmpty] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SEEDS,
+        description="1..5 catalog ids blended into one seed (the weighted mean of their "
+        "embeddings), instead of or beside track_id.",
+    )
+    seed_weights: list[Annotated[float, Field(gt=0)]] | None = Field(
+        default=None, description="One positive weight per seed (track_id first); normalised."
+    )
+    exclude_track_ids: list[NonEmpty] | None = Field(
+        default=None, max_length=MAX_EXCLUDED_TRACKS, description="Never recommend these."
+    )
+    exclude_artists: list[NonEmpty] | None = Field(
+        default=None,
+        max_length=MAX_EXCLUDED_ARTISTS,
+        description="Never recommend these artists (case, accents and punctuation folded).",
+    )
+    max_per_artist: int = Field(
+        default=DEFAULT_MAX_PER_ARTIST,
+        ge=0,
+        le=MAX_K,
+        description="At most this many songs of one artist, the seeds' included (0: no cap).",
+    )
+    explicit: bool | None = Field(
+        default=None, description="false drops explicit songs when the catalog knows them."
+    )
+    diversity: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="0..1: maximal marginal relevance over the candidate pool (0: similarity).",
+    )
+    pool: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_POOL,
+        description="Candidates searched before the rules (default 10 x k).",
+    )
+    explain: bool = Field(
+        default=False, description="Each item also gets `because`: its closest features."
+    )
+
+    @property
+    def feature_controls(self) -> dict[str, float]:
+        """The `target_*`, `min_*` and `max_*` fields, by their wire names."""
+        return {
+            key: float(value)
+            for key, value in (self.model_extra or {}).items()
+            if FEATURE_CONTROL.match(key)
+        }
+
+    @model_validator(mode="after")
+    def _controls_are_numbers(self) -> Self:
+        for key, value in (self.model_extra or {}).items():
+            if FEATURE_CONTROL.match(key) and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise ValueError(f"{key} must be a number")
+        return self
+
+    def shaping(self) -> dict[str, Any]:
+        """The controls this request set, by wire name (what the answer echoes)."""
+        given = {
+            name: getattr(self, name)
+            for name in RequestControls.model_fields
+            if name in self.model_fields_set
+        }
+        return {**given, **self.feature_controls}
+
+
+class SongSelected(RequestControls):
+    """A listener picked a song. Key: `user_id`. The seed: `features`, or `track_id` and/or
+    `seed_track_ids`."""
 
     event_id: NonEmpty = Field(description="Unique id of this selection; echoed in the answer.")
     user_id: NonEmpty = Field(description="The listener; also the message key.")
@@ -32,13 +126,22 @@ class SongSelected(BaseModel):
     timestamp: datetime | int | None = Field(
         default=None, description="When the song was picked: RFC 3339, or epoch milliseconds."
     )
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(default=1, ge=1, le=SCHEMA_VERSION)
 
     @model_validator(mode="after")
     def _one_seed(self) -> Self:
-        if (self.track_id is None) == (self.features is None):
-            raise ValueError("exactly one of track_id and features is required")
+        by_tracks = self.track_id is not None or self.seed_track_ids is not None
+        if by_tracks == (self.features is not None):
+            raise ValueError(
+                "exactly one of features and a catalog seed (track_id, seed_track_ids) is required"
+            )
         return self
+
+    @property
+    def seed_ids(self) -> list[str]:
+        """The catalog seeds in order: track_id first, then seed_track_ids, duplicates once."""
+        ids = ([self.track_id] if self.track_id is not None else []) + (self.seed_track_ids or [])
+        return list(dict.fromkeys(ids))
 
 
 class RecommendedItem(BaseModel):
@@ -53,6 +156,10 @@ class RecommendedItem(BaseModel):
         default=None, description="The track's cluster, if the model has one."
     )
     features: dict[str, float] | None = None
+    because: list[str] | None = Field(
+        default=None,
+        description="With explain: up to three features closest to the seed's, closest first.",
+    )
 
 
 class Recommendations(BaseModel):
@@ -67,7 +174,13 @@ class Recommendations(BaseModel):
     model_version: str
     items: list[RecommendedItem]
     generated_at: datetime
-    schema_version: int = SCHEMA_VERSION
+    exhausted: bool | None = Field(
+        default=None, description="True when the rules left fewer than k songs (version 2)."
+    )
+    constraints: dict[str, Any] | None = Field(
+        default=None, description="The controls the request set, echoed (version 2)."
+    )
+    schema_version: int = Field(default=1, description="The selection's schema_version.")
 
 
 class DeadLetterReason(StrEnum):

@@ -69,3 +69,42 @@ def test_recommendations_round_trip():
         }
     )
     assert Recommendations.model_validate_json(answer.model_dump_json()) == answer
+
+
+def test_version_2_controls_parse_and_flat_feature_controls_are_kept():
+    event = SongSelected.model_validate_json(
+        b'{"event_id":"e","user_id":"u","seed_track_ids":["a","b","c"],"target_energy":0.3,'
+        b'"min_tempo":90,"max_tempo":130.5,"exclude_artists":["X"],"max_per_artist":1,'
+        b'"diversity":0.3,"pool":100,"explain":true,"unrelated":"ignored","schema_version":2}'
+    )
+    assert event.seed_ids == ["a", "b", "c"]
+    assert event.feature_controls == {"target_energy": 0.3, "min_tempo": 90.0, "max_tempo": 130.5}
+    assert event.shaping()["max_per_artist"] == 1 and "unrelated" not in event.shaping()
+    both = SongSelected.model_validate(
+        {"event_id": "e", "user_id": "u", "track_id": "a", "seed_track_ids": ["a", "b"]}
+    )
+    assert both.seed_ids == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "controls",
+    [
+        {"seed_track_ids": ["a", "b", "c", "d", "e", "f"]},
+        {"seed_track_ids": []},
+        {"target_energy": "high"},
+        {"min_tempo": True},
+        {"diversity": 1.5},
+        {"pool": 1001},
+        {"max_per_artist": -1},
+        {"exclude_track_ids": [str(i) for i in range(501)]},
+        {"features": {"energy": 0.5}},  # features beside a catalog seed
+    ],
+)
+def test_version_2_invalid_controls_are_refused(controls):
+    with pytest.raises(ValidationError):
+        SongSelected.model_validate({"event_id": "e", "user_id": "u", "track_id": "t", **controls})
+
+
+def test_a_version_1_event_keeps_its_defaults():
+    event = SongSelected.model_validate_json(b'{"event_id":"e","user_id":"u","track_id":"t"}')
+    assert event.schema_version == 1 and event.shaping() == {} and event.max_per_artist == 2
