@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, Producer
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
+from kafkaio.produce import produce
 from recommender.ingest import read_catalog
 
 
@@ -78,7 +79,7 @@ def main() -> None:
             "generated_at": datetime.now(UTC).isoformat(),
             "schema_version": 1,
         }
-        producer.produce(args.output_topic, json.dumps(answer).encode(), msg.key())
+        produce(producer, args.output_topic, json.dumps(answer).encode(), msg.key())
         producer.poll(0)
     producer.flush(30)
     consumer.close()

@@ -8,7 +8,6 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from types import FrameType
 
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
@@ -16,13 +15,16 @@ from prometheus_client import CollectorRegistry
 
 from consumer.delivery import AtLeastOnce, ExactlyOnce
 from consumer.http import Health, serve_http
-from consumer.kafka_config import admin_config, consumer_config, producer_config, redacted
+from consumer.kafka_config import admin_config, consumer_config, producer_config
+from consumer.lag import PartitionLag
 from consumer.metrics import Metrics
 from consumer.reload import ModelLoader
 from consumer.service import Service
 from consumer.serving import ModelSet
 from consumer.settings import Guarantee, Settings
-from consumer.topics import ensure_topics
+from kafkaio.config import redacted
+from kafkaio.stop import Stop
+from kafkaio.topics import ensure_topics
 
 log = logging.getLogger("encore")
 
@@ -34,28 +36,48 @@ def _failed(future: Future[ModelSet]) -> bool:
 
 
 def create_topics_when_reachable(
-    settings: Settings, health: Health, keep_trying: Callable[[], bool]
-) -> None:
-    """Create the topics, retrying with backoff while the broker is unreachable."""
-    admin = AdminClient(admin_config(settings))
-    delay = 0.5
+    admin: AdminClient,
+    settings: Settings,
+    health: Health,
+    keep_trying: Callable[[], bool],
+    first_delay_s: float = 0.5,
+) -> bool:
+    """Create the topics, retrying with backoff while the broker is unreachable; False if
+    `keep_trying` said stop first.
+
+    Waiting for the broker counts as progress for /healthz: the loop is not stuck, and a pod
+    restarted for a Kafka outage would only wait again, forever.
+    """
+    # One attempt must end well within the stall timeout, so liveness never lapses.
+    attempt_s = min(10.0, settings.stall_timeout_s / 3)
+    topics = [settings.input_topic, settings.output_topic, settings.dlq_topic]
+    delay = first_delay_s
     while keep_trying():
+        health.progressed()
         try:
             ensure_topics(
-                admin,
-                [settings.input_topic, settings.output_topic, settings.dlq_topic],
-                settings.partitions,
-                settings.replication_factor,
-                timeout_s=10.0,
+                admin, topics, settings.partitions, settings.replication_factor, attempt_s
             )
             health.topics_ready = True
-            return
+            return True
         except (KafkaException, TimeoutError) as exc:
             log.warning("broker not ready (%s); retrying in %.1fs", exc, delay)
             deadline = time.monotonic() + delay
-            while keep_trying() and time.monotonic() < deadline:
-                time.sleep(0.1)
+            while keep_trying() and (left := deadline - time.monotonic()) > 0:
+                time.sleep(min(0.1, left))
+                health.progressed()
             delay = min(delay * 2, 10.0)
+    return False
+
+
+def wait_for_models(loading: Future[ModelSet], health: Health, stop: Stop) -> ModelSet | None:
+    """The loaded models (raising why they failed), or None if stopped first. Loading, even
+    training with --train-missing, is progress."""
+    while not loading.done():
+        if stop.wait(0.1):
+            return None
+        health.progressed()
+    return loading.result()
 
 
 def delivery_class(settings: Settings) -> type[AtLeastOnce | ExactlyOnce]:
@@ -65,12 +87,14 @@ def delivery_class(settings: Settings) -> type[AtLeastOnce | ExactlyOnce]:
 
 
 @contextlib.contextmanager
-def clients(settings: Settings) -> Iterator[tuple[Consumer, Producer]]:
-    delivery_cls = delivery_class(settings)
-    config = consumer_config(settings)
-    consumer = Consumer(config)
-    producer = Producer({**producer_config(settings), **delivery_cls.producer_settings()})
-    log.info("consumer config %s", redacted(config))
+def clients(
+    settings: Settings, stats_cb: Callable[[str], None] | None = None
+) -> Iterator[tuple[Consumer, Producer]]:
+    consumer_conf, producer_conf = consumer_config(settings, stats_cb), producer_config(settings)
+    consumer = Consumer(consumer_conf)
+    producer = Producer(producer_conf)
+    log.info("consumer config %s", redacted(consumer_conf))
+    log.info("producer config %s", redacted(producer_conf))
     try:
         yield consumer, producer
     finally:
@@ -82,52 +106,46 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
     registry = registry or CollectorRegistry()
     metrics = Metrics(registry)
     health = Health(settings.stall_timeout_s)
-    should_run = [True]
-    service: list[Service] = []
+    stop = Stop()
     loader = ModelLoader(settings)
-
-    def on_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %d: finishing the current batch", signum)
-        should_run[0] = False
-        for s in service:
-            s.stop()
 
     with contextlib.ExitStack() as stack:
         server = serve_http(settings.metrics_host, settings.metrics_port, registry, health)
         stack.callback(server.server_close)
         stack.callback(server.shutdown)
-        previous = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: loader.request_reload())
-        for sig, handler in previous.items():
-            stack.callback(signal.signal, sig, handler)
+        stack.enter_context(stop.on_signals(signal.SIGTERM, signal.SIGINT))
+        previous = signal.signal(signal.SIGHUP, lambda *_: loader.request_reload())
+        stack.callback(signal.signal, signal.SIGHUP, previous)
 
         stack.callback(loader.close)
         # Models load on a thread while the topics are checked and the group is joined.
         loader.check()
         loading = loader.load_in_background()
-        create_topics_when_reachable(
-            settings, health, lambda: should_run[0] and not _failed(loading)
-        )
-        if not should_run[0]:
+        admin = AdminClient(admin_config(settings))
+        if not create_topics_when_reachable(
+            admin, settings, health, lambda: not stop.is_set() and not _failed(loading)
+        ):
+            if _failed(loading):
+                loading.result()  # raises why
             return 0
-        if _failed(loading):
-            loading.result()  # raises why
-        consumer, producer = stack.enter_context(clients(settings))
-        queue_full = metrics.producer_queue_full.inc
-        delivery = delivery_class(settings)(consumer, producer, FLUSH_TIMEOUT_S, queue_full)
-        service.append(Service(settings, consumer, delivery, metrics, health, loader.reload))
-        service[0].subscribe()
-        models = loading.result()
+        lag = PartitionLag(metrics.consumer_lag)
+        consumer, producer = stack.enter_context(clients(settings, lag.on_stats))
+        delivery = delivery_class(settings)(
+            consumer, producer, FLUSH_TIMEOUT_S, metrics.producer_queue_full.inc
+        )
+        service = Service(settings, consumer, delivery, metrics, health, stop, loader.reload, lag)
+        service.subscribe()
+        models = wait_for_models(loading, health, stop)
+        if models is None:
+            return 0
         health.model_loaded = True
         log.info("models %s on %d tracks", models.versions(), len(models.catalog))
-        if not should_run[0]:
-            return 0
         log.info(
             "consuming %s -> %s (%s)",
             settings.input_topic,
             settings.output_topic,
             settings.processing_guarantee.value,
         )
-        service[0].run(models)
+        service.run(models)
     log.info("stopped cleanly")
     return 0

@@ -4,26 +4,23 @@
 offsets; a crash in between re-delivers (duplicates, never losses).
 `ExactlyOnce`: the outputs and the input offsets go in one Kafka transaction; a
 `read_committed` reader sees each answer once.
+Both implement `consumer.ports.Delivery`; a batch that cannot be delivered is `DeliveryFailed`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from consumer.batch import Headers
+from kafkaio.produce import Outgoing, produce_all
+from recommender.errors import DeliveryFailed
+
+__all__ = ["AtLeastOnce", "DeliveryFailed", "ExactlyOnce", "first_offsets", "next_offsets"]
 
 log = logging.getLogger(__name__)
-
-Output = tuple[str, bytes | None, bytes | None, Headers | None]  # topic, key, value, headers
-
-
-class DeliveryFailed(Exception):
-    """The broker did not acknowledge every output of a batch; its input must not be committed."""
 
 
 def next_offsets(messages: Iterable[Message]) -> list[TopicPartition]:
@@ -42,73 +39,58 @@ def first_offsets(messages: Iterable[Message]) -> list[TopicPartition]:
     return [TopicPartition(t, p, o) for (t, p), o in first.items()]
 
 
-class _Producing:
-    """Produce a list of outputs, waiting (not dropping) when the local queue is full."""
-
-    def __init__(
-        self, producer: Producer, flush_timeout_s: float, on_queue_full: Callable[[], None]
-    ) -> None:
-        self.producer = producer
-        self.flush_timeout_s = flush_timeout_s
-        self.on_queue_full = on_queue_full
-        self.errors: list[KafkaError] = []
-
-    def on_delivery(self, err: KafkaError | None, _msg: Message) -> None:
-        # With delivery.report.only.error only failures come here.
-        if err is not None:
-            self.errors.append(err)
-
-    def produce_all(self, outputs: list[Output]) -> None:
-        produce = self.producer.produce
-        for topic, key, value, headers in outputs:
-            while True:
-                try:
-                    produce(topic, value, key, headers=headers)
-                    break
-                except BufferError:
-                    # Local queue full: serve delivery reports until there is room (backpressure).
-                    self.producer.poll(0.05)
-                    self.on_queue_full()
-                except KafkaException as exc:  # refused locally (too large, fenced, ...)
-                    raise DeliveryFailed(f"produce to {topic} refused: {exc.args[0]}") from exc
-
-    def wait_acknowledged(self) -> None:
-        deadline = time.monotonic() + self.flush_timeout_s
-        while self.producer.flush(0.5) > 0:
-            if time.monotonic() > deadline:
-                raise DeliveryFailed(f"outputs not acknowledged within {self.flush_timeout_s}s")
-        if self.errors:
-            errors, self.errors = self.errors, []
-            raise DeliveryFailed(f"{len(errors)} outputs failed, first: {errors[0]}")
-
-
 class _Delivery:
-    """What both guarantees share: the clients and the producing of a batch's outputs."""
+    """What both guarantees share: the clients, and producing a batch's outputs."""
 
     def __init__(
         self,
         consumer: Consumer,
         producer: Producer,
         flush_timeout_s: float,
-        on_queue_full: Callable[[], None],
+        on_queue_full: Callable[[], None] | None = None,
     ) -> None:
         self.consumer = consumer
         self.producer = producer
         self.flush_timeout_s = flush_timeout_s
-        self.producing = _Producing(producer, flush_timeout_s, on_queue_full)
+        self.on_queue_full = on_queue_full
+        self._errors: list[KafkaError] = []
 
-    @staticmethod
-    def producer_settings() -> dict[str, Any]:
-        # Only failures call back: no Python call per acknowledged message.
-        return {"delivery.report.only.error": True}
+    def _on_delivery(self, err: KafkaError | None, _msg: Message) -> None:
+        # With delivery.report.only.error only failures come here (a timeout, a refusal).
+        if err is not None:
+            self._errors.append(err)
+
+    def _produce_all(self, outputs: list[Outgoing]) -> None:
+        self._errors.clear()  # late reports of an earlier, already failed batch
+        try:
+            produce_all(
+                self.producer,
+                outputs,
+                on_delivery=self._on_delivery,
+                on_queue_full=self.on_queue_full,
+            )
+        except KafkaException as exc:  # refused locally (too large, fenced, ...)
+            raise DeliveryFailed(f"an output was refused: {exc.args[0]}") from exc
+
+    def poll(self, timeout: float) -> None:
+        self.producer.poll(timeout)
 
 
 class AtLeastOnce(_Delivery):
-    def deliver(self, messages: list[Message], outputs: list[Output]) -> None:
-        self.producing.produce_all(outputs)
-        self.producing.wait_acknowledged()
+    def deliver(self, messages: Sequence[Message], outputs: list[Outgoing]) -> None:
+        self._produce_all(outputs)
+        self._wait_acknowledged()
         self.consumer.store_offsets(offsets=next_offsets(messages))
         self.consumer.commit(asynchronous=True)
+
+    def _wait_acknowledged(self) -> None:
+        deadline = time.monotonic() + self.flush_timeout_s
+        while self.producer.flush(0.5) > 0:
+            if time.monotonic() > deadline:
+                raise DeliveryFailed(f"outputs not acknowledged within {self.flush_timeout_s}s")
+        if self._errors:
+            errors, self._errors = self._errors, []
+            raise DeliveryFailed(f"{len(errors)} outputs failed, first: {errors[0]}")
 
     def commit_now(self) -> None:
         """Synchronously commit what was stored (at revoke and at shutdown)."""
@@ -125,23 +107,23 @@ class ExactlyOnce(_Delivery):
         consumer: Consumer,
         producer: Producer,
         flush_timeout_s: float,
-        on_queue_full: Callable[[], None],
+        on_queue_full: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(consumer, producer, flush_timeout_s, on_queue_full)
         # Fences any earlier producer with this transactional.id and aborts what it left open.
         producer.init_transactions(flush_timeout_s)
 
-    def deliver(self, messages: list[Message], outputs: list[Output]) -> None:
+    def deliver(self, messages: Sequence[Message], outputs: list[Outgoing]) -> None:
         self.producer.begin_transaction()
         try:
-            self.producing.produce_all(outputs)
+            self._produce_all(outputs)
             self.producer.send_offsets_to_transaction(
                 next_offsets(messages),
                 self.consumer.consumer_group_metadata(),
                 self.flush_timeout_s,
             )
+            # Flushes; fails (abortable) if any output was not delivered.
             self.producer.commit_transaction(self.flush_timeout_s)
-            self.producing.errors.clear()
         except DeliveryFailed as exc:
             log.warning("transaction failed (%s); aborting", exc)
             self.producer.abort_transaction(self.flush_timeout_s)

@@ -1,23 +1,23 @@
-"""librdkafka configuration for the service's clients, built from `Settings` in one place."""
+"""The service's librdkafka settings, on top of its `KafkaConnection` (`settings.kafka`).
+
+The user's `--kafka-option`s reach every client over these (security, tuning), except the
+ones the delivery guarantees depend on, which `Settings` refuses as options.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from consumer.settings import Guarantee, Settings
 
-# Keys whose values must never be printed.
-_SECRET_WORDS = ("password", "secret", "key.pem", "token", "jaas")
+# How often librdkafka reports statistics (consumer lag per partition) to `stats_cb`.
+STATISTICS_INTERVAL_MS = 5000
 
 
-def _common(settings: Settings) -> dict[str, Any]:
-    config: dict[str, Any] = {"bootstrap.servers": settings.bootstrap_servers}
-    # User options last, so security.protocol, sasl.*, ssl.* and tuning reach both clients.
-    config.update({k: v.get_secret_value() for k, v in settings.kafka_options.items()})
-    return config
-
-
-def consumer_config(settings: Settings) -> dict[str, Any]:
+def consumer_config(
+    settings: Settings, stats_cb: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     config: dict[str, Any] = {
         "group.id": settings.group_id,
         "client.id": f"encore-{settings.instance_id}",
@@ -36,8 +36,10 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         "session.timeout.ms": settings.session_timeout_ms,
         "heartbeat.interval.ms": settings.heartbeat_interval_ms,
     }
-    config.update(_common(settings))
-    return config
+    if stats_cb is not None:
+        config["statistics.interval.ms"] = STATISTICS_INTERVAL_MS
+        config["stats_cb"] = stats_cb
+    return settings.kafka.client_config(**config)
 
 
 def producer_config(settings: Settings) -> dict[str, Any]:
@@ -53,21 +55,14 @@ def producer_config(settings: Settings) -> dict[str, Any]:
         "queue.buffering.max.messages": 200_000,
         # Give up on a message after this long; the service then does not commit its input.
         "message.timeout.ms": 30_000,
+        # Only failures call back (`on_delivery`): no Python call per acknowledged message.
+        "delivery.report.only.error": True,
     }
     if settings.processing_guarantee is Guarantee.EXACTLY_ONCE:
         config["transactional.id"] = f"{settings.group_id}-{settings.instance_id}"
         config["transaction.timeout.ms"] = 60_000
-    config.update(_common(settings))
-    return config
+    return settings.kafka.client_config(**config)
 
 
 def admin_config(settings: Settings) -> dict[str, Any]:
-    return _common(settings)
-
-
-def redacted(config: dict[str, Any]) -> dict[str, Any]:
-    """The config with secret values masked, for logs."""
-    return {
-        k: "***" if any(word in k.lower() for word in _SECRET_WORDS) else v
-        for k, v in config.items()
-    }
+    return settings.kafka.client_config()

@@ -24,9 +24,11 @@ log = logging.getLogger(__name__)
 
 
 class ModelLoader:
-    def __init__(self, settings: Settings) -> None:
+    """`catalog`: the catalog to serve, if already loaded (tests); else `settings.catalog`."""
+
+    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
         self.settings = settings
-        self._catalog: Catalog | None = None
+        self._catalog = catalog
         self._reload_requested = False
         self._next_check = time.monotonic() + settings.reload_interval_s
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encore-reload")

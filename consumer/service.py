@@ -4,47 +4,66 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from consumer.batch import BatchProcessor, BatchResult
-from consumer.delivery import AtLeastOnce, DeliveryFailed, ExactlyOnce, Output, first_offsets
+from consumer.delivery import first_offsets
 from consumer.http import Health
+from consumer.lag import PartitionLag
 from consumer.metrics import Metrics
+from consumer.ports import Delivery, Input
 from consumer.serving import ModelSet
 from consumer.settings import Settings
+from kafkaio.produce import Outgoing
+from kafkaio.stop import Stop
+from recommender.errors import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
-Delivery = AtLeastOnce | ExactlyOnce
+Reload = Callable[[ModelSet], ModelSet | None]
+
+
+def backoff_s(failures: int) -> float:
+    """Wait before retrying a batch that failed `failures` times in a row: 0.4 s doubling to 10."""
+    return min(10.0, 0.2 * 2.0 ** min(failures, 6))
 
 
 class Service:
-    """Owns nothing it did not make: clients are created and closed by `consumer.app`."""
+    """Owns nothing it did not make: clients are created and closed by `consumer.app`.
+
+    Models change only between batches (`reload` is asked before each), so a batch is
+    answered by one model set; `stop` is checked before each batch, so the batch in hand is
+    delivered and committed before `run` returns.
+    """
 
     def __init__(
         self,
         settings: Settings,
-        consumer: Consumer,
+        consumer: Input,
         delivery: Delivery,
         metrics: Metrics,
         health: Health,
-        reload: Callable[[ModelSet], ModelSet | None] | None = None,
+        stop: Stop,
+        reload: Reload | None = None,
+        lag: PartitionLag | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.consumer = consumer
         self.delivery = delivery
         self.metrics = metrics
         self.health = health
+        self.stop = stop
         self.reload = reload
-        self.running = True
+        self.clock = clock  # for the retry backoff (tests pass a fake one)
+        # The consumer's `stats_cb` feeds it; the loop tells it the assignment.
+        self.lag = lag or PartitionLag(metrics.consumer_lag)
         self.processor: BatchProcessor | None = None
         self._failures = 0
-
-    def stop(self) -> None:
-        self.running = False
 
     def subscribe(self) -> None:
         """Join the group; the join proceeds in the background until the loop polls."""
@@ -60,14 +79,14 @@ class Service:
         self.processor = BatchProcessor(models, s.k, s.max_event_bytes)
         self._publish_models(models)
         try:
-            while self.running:
+            while not self.stop.is_set():
                 self._maybe_reload()
                 messages = self._next_batch()
                 self.health.progressed()
                 if messages:
                     self._handle(messages)
                 else:
-                    self.delivery.producing.producer.poll(0)
+                    self.delivery.poll(0)
         finally:
             self.health.stopping = True
             self.delivery.commit_now()
@@ -114,13 +133,13 @@ class Service:
             log.warning("consumer error: %s", error)
         return False
 
-    def _outputs(self, result: BatchResult) -> list[Output]:
+    def _outputs(self, result: BatchResult) -> list[Outgoing]:
         s = self.settings
-        outputs: list[Output] = [(s.output_topic, k, v, None) for k, v in result.recommendations]
+        outputs: list[Outgoing] = [(s.output_topic, k, v, None) for k, v in result.recommendations]
         outputs.extend((s.dlq_topic, k, v, h) for k, v, h in result.dead_letters)
         return outputs
 
-    def _account(self, messages: list[Message], result: BatchResult, started: float) -> None:
+    def _account(self, messages: Sequence[Message], result: BatchResult, started: float) -> None:
         m = self.metrics
         for model, count in result.published.items():
             m.published.labels(model).inc(count)
@@ -135,25 +154,27 @@ class Service:
         m.end_to_end.observe_many(np.maximum(0.0, now - stamps / 1000.0))
         m.commits.inc()
         m.last_progress.set(now)
+        if result.recommendations:
+            m.last_answer.set(now)
 
-    def _rewind(self, messages: list[Message], exc: DeliveryFailed) -> None:
+    def _rewind(self, messages: Sequence[Message], exc: DeliveryFailed) -> None:
         """Nothing of the batch is committed; seek back so it is processed again."""
         self.metrics.delivery_failures.inc()
         self._failures += 1
-        backoff = min(10.0, 0.2 * 2 ** min(self._failures, 6))
+        backoff = backoff_s(self._failures)
         log.error(
             "delivery failed, batch of %d will be retried in %.1fs: %s", len(messages), backoff, exc
         )
         for tp in first_offsets(messages):
             try:
                 self.consumer.seek(tp)
-            except (
-                KafkaException
-            ) as seek_error:  # partition revoked meanwhile: its new owner resumes
+            except KafkaException as seek_error:  # revoked meanwhile: its new owner resumes
                 log.warning("cannot rewind %s[%d]: %s", tp.topic, tp.partition, seek_error)
-        deadline = time.monotonic() + backoff
-        while self.running and time.monotonic() < deadline:
-            self.delivery.producing.producer.poll(0.1)
+        # Serve delivery reports while waiting; a stop ends the wait (nothing to commit).
+        deadline = self.clock() + backoff
+        while not self.stop.is_set() and (left := deadline - self.clock()) > 0:
+            self.delivery.poll(min(0.1, left))
+            self.health.progressed()
 
     def _maybe_reload(self) -> None:
         if self.reload is None or self.processor is None:
@@ -168,23 +189,26 @@ class Service:
     def _publish_models(self, models: ModelSet) -> None:
         self.metrics.model_info.clear()
         for name, version in models.versions().items():
-            self.metrics.model_info.labels(name, version, str(name == models.default).lower()).set(
-                1
-            )
+            default = str(name == models.default).lower()
+            self.metrics.model_info.labels(name, version, default).set(1)
 
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         self.health.assigned += len(partitions)
-        self.metrics.assigned_partitions.set(self.health.assigned)
-        self.metrics.ready.set(int(self.health.ready))
+        self.lag.assigned(partitions)
+        self._publish_assignment()
         log.info("assigned %s", [p.partition for p in partitions])
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         # Every batch is delivered before the next consume, so what was stored is all there is.
         try:
             self.delivery.commit_now()
         except KafkaException as exc:
             log.warning("commit at revoke failed: %s", exc)
         self.health.assigned = max(0, self.health.assigned - len(partitions))
+        self.lag.revoked(partitions)
+        self._publish_assignment()
+        log.info("revoked %s", [p.partition for p in partitions])
+
+    def _publish_assignment(self) -> None:
         self.metrics.assigned_partitions.set(self.health.assigned)
         self.metrics.ready.set(int(self.health.ready))
-        log.info("revoked %s", [p.partition for p in partitions])

@@ -7,9 +7,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from kafkaio.config import KafkaSettings, OptionValue
 from recommender.errors import ConfigurationError
 from recommender.features import AUDIO_FEATURES
 
@@ -25,23 +26,28 @@ def _comma_list(value: object) -> object:
     return value
 
 
-def parse_kafka_options(pairs: list[str]) -> dict[str, str]:
-    """`key=value` strings -> dict; the key is librdkafka's dotted name."""
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--kafka-option takes key=value, got {pair!r}")
-        options[key.strip()] = value
-    return options
+# Set by the service itself: its delivery guarantees depend on them (or a flag sets them).
+SERVICE_OWNED_OPTIONS = frozenset(
+    {
+        "group.id",
+        "enable.auto.commit",
+        "enable.auto.offset.store",
+        "isolation.level",
+        "enable.idempotence",
+        "transactional.id",
+        "delivery.report.only.error",
+    }
+)
 
 
-class Settings(BaseSettings):
-    """Everything the service is configured with. Secrets stay `SecretStr` until the client."""
+class Settings(KafkaSettings):
+    """Everything the service is configured with. `bootstrap_servers` and `kafka_options`
+    (`--kafka-option`) come from `KafkaSettings`; `settings.kafka` is the connection."""
 
-    model_config = SettingsConfigDict(env_prefix="ENCORE_", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="ENCORE_", frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
-    bootstrap_servers: str = Field("localhost:9092", description="Kafka brokers, host:port,...")
     input_topic: str = Field("song-selected", description="Where song-selected events arrive")
     output_topic: str = Field("recommendations", description="Where recommendations go")
     dlq_topic: str = Field("song-selected.dlq", description="Where unusable events go")
@@ -83,18 +89,18 @@ class Settings(BaseSettings):
     batch_timeout_s: float = Field(0.1, gt=0, description="Longest idle wait for input")
     max_event_bytes: int = Field(64 * 1024, ge=64, description="Larger events are dead-lettered")
     stall_timeout_s: float = Field(30.0, gt=0, description="/healthz fails after this long stuck")
-    kafka_options: Annotated[dict[str, SecretStr], NoDecode] = {}
 
     @field_validator("models", "features", mode="before")
     @classmethod
     def _split_models(cls, value: object) -> object:
         return _comma_list(value)
 
-    @field_validator("kafka_options", mode="before")
+    @field_validator("kafka_options")
     @classmethod
-    def _parse_options(cls, value: object) -> object:
-        if isinstance(value, str):  # ENCORE_KAFKA_OPTIONS="a=1,b=2"
-            return parse_kafka_options(_comma_list(value))  # type: ignore[arg-type]
+    def _not_owned(cls, value: dict[str, OptionValue]) -> dict[str, OptionValue]:
+        owned = sorted(SERVICE_OWNED_OPTIONS.intersection(value))
+        if owned:
+            raise ValueError(f"{', '.join(owned)}: set by the service, not an option")
         return value
 
     @field_validator("catalog")
@@ -170,7 +176,7 @@ def settings_from_args(
     }
     try:
         if args.kafka_option:
-            given["kafka_options"] = parse_kafka_options(args.kafka_option)
+            given["kafka_options"] = args.kafka_option
         return cls(**given)
     except (ValidationError, ValueError) as exc:
         raise ConfigurationError(_settings_problem(exc)) from None
@@ -182,5 +188,7 @@ def _settings_problem(exc: Exception) -> str:
     problems = []
     for error in exc.errors():
         flag = "--" + "-".join(str(p) for p in error["loc"]).replace("_", "-")
+        if error["loc"][:1] == ("kafka_options",):
+            flag = "--kafka-option"
         problems.append(f"{flag}: {error['msg'].removeprefix('Value error, ')}")
     return "invalid settings: " + "; ".join(problems)

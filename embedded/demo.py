@@ -4,6 +4,7 @@ tail, so recommendations flow on screen. Ctrl-C stops all of it cleanly."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import urllib.request
 from contextlib import ExitStack
 
 from embedded.broker import LocalBroker
-from producer.kafka import StopFlag
+from kafkaio.config import KafkaConnection
+from kafkaio.stop import Stop
 from recommender.catalog import BUNDLED_CATALOG
 
 
@@ -45,21 +47,22 @@ def demo(args: argparse.Namespace) -> int:
     python = sys.executable
     with ExitStack() as stack:
         broker = stack.enter_context(LocalBroker(args.port))
-        servers = broker.bootstrap_servers
-        print(f"broker  : Tansu at {servers} (in memory)", flush=True)
+        connection = KafkaConnection(bootstrap_servers=broker.bootstrap_servers)
+        print(f"broker  : Tansu at {connection.bootstrap_servers} (in memory)", flush=True)
+        # Every child reads the connection from ENCORE_* (never a shell's other cluster).
+        env = {**os.environ, **connection.environment()}
         service = subprocess.Popen(
             [
                 python,
                 "-m",
                 "consumer",
-                "--bootstrap-servers",
-                servers,
                 "--models",
                 args.models,
                 "--metrics-port",
                 str(args.metrics_port),
                 *args.service_args,
             ],
+            env=env,
         )
         stack.callback(_stop, service)
         ready_url = f"http://127.0.0.1:{args.metrics_port}/readyz"
@@ -73,13 +76,12 @@ def demo(args: argparse.Namespace) -> int:
                 "-m",
                 "producer",
                 "simulate",
-                "--bootstrap-servers",
-                servers,
                 "--rate",
                 str(args.rate),
                 "--models",
                 args.models,
             ],
+            env=env,
         )
         stack.callback(_stop, listener)
         print(
@@ -91,16 +93,15 @@ def demo(args: argparse.Namespace) -> int:
                 "-m",
                 "producer",
                 "tail",
-                "--bootstrap-servers",
-                servers,
                 "--catalog",
                 str(BUNDLED_CATALOG),
-            ]
+            ],
+            env=env,
         )
         stack.callback(_stop, tail)
-        flag = StopFlag()
-        while flag.running() and all(p.poll() is None for p in (service, listener, tail)):
-            time.sleep(0.2)
+        with Stop().on_signals() as stop:
+            while not stop.wait(0.2) and all(p.poll() is None for p in (service, listener, tail)):
+                pass
         print("\nstopping...", flush=True)
         # ExitStack stops tail, listener, service (flush + commit), then the broker.
     return 0

@@ -11,19 +11,22 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
+from kafkaio.config import add_connection_args, connection_from_args
+from kafkaio.produce import poll_until, produce
+from kafkaio.stop import Stop
 from producer.events import encode, listeners, selection
-from producer.kafka import StopFlag, add_connection_args, client_config, poll_until
 from producer.tail import tail
 from recommender.catalog import BUNDLED_CATALOG
+from recommender.errors import run_command
 from recommender.ingest import read_catalog
 
 
 def _select(args: argparse.Namespace) -> int:
     features = json.loads(args.features) if args.features else None
     event = selection(args.user_id, args.track_id, features, args.k, args.model, args.event_id)
-    producer = Producer(client_config(args))
+    producer = Producer(connection_from_args(args).client_config())
     key, value = encode(event)
-    producer.produce(args.topic, value, key)
+    produce(producer, args.topic, value, key)
     if producer.flush(10) > 0:
         print("not delivered within 10s", file=sys.stderr)
         return 1
@@ -33,34 +36,31 @@ def _select(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     """Send `--count` selections (0: until interrupted) at `--rate` per second."""
+    connection = connection_from_args(args)
     catalog = read_catalog(args.catalog)
-    producer = Producer(client_config(args, **{"linger.ms": 5}))
-    flag = StopFlag()
+    producer = Producer(connection.client_config(**{"linger.ms": 5}))
     events = listeners(
         catalog, args.users, args.seed, args.models.split(",") if args.models else None
     )
     start, sent = time.monotonic(), 0
-    while flag.running() and (args.count == 0 or sent < args.count):
-        # Pace against the clock, not with fixed sleeps, so the rate holds under load.
-        due = start + sent / args.rate
-        if due > time.monotonic():  # wait in slices, so a stop signal is seen within 0.5 s
-            poll_until(producer, min(due, time.monotonic() + 0.5))
-            continue
-        key, value = encode(next(events))
-        try:
-            producer.produce(args.topic, value, key)
-        except BufferError:
-            producer.poll(0.1)
-            continue
-        sent += 1
-        producer.poll(0)
-    producer.flush(10)
+    with Stop().on_signals() as stop:
+        while not stop.is_set() and (args.count == 0 or sent < args.count):
+            # Pace against the clock, not with fixed sleeps, so the rate holds under load.
+            due = start + sent / args.rate
+            if due > time.monotonic():  # wait in slices, so a stop signal is seen within 0.5 s
+                poll_until(producer, min(due, time.monotonic() + 0.5))
+                continue
+            key, value = encode(next(events))
+            produce(producer, args.topic, value, key)
+            sent += 1
+            producer.poll(0)
+        producer.flush(10)
     print(f"sent {sent} selections", file=sys.stderr)
     return 0
 
 
 def _tail(args: argparse.Namespace) -> int:
-    flag = StopFlag()
+    connection = connection_from_args(args)
     labels = None
     if args.catalog is not None:  # show each song's genre, so a reader can judge the answers
         catalog = read_catalog(args.catalog)
@@ -68,8 +68,8 @@ def _tail(args: argparse.Namespace) -> int:
         if column is not None:
             labels = dict(zip(catalog.track_ids, catalog.labels(column).astype(str), strict=True))
     # A reader that goes away (piped into head) is not an error.
-    with contextlib.suppress(BrokenPipeError):
-        tail(client_config(args), args.topic, sys.stdout, args.from_beginning, flag.running, labels)
+    with contextlib.suppress(BrokenPipeError), Stop().on_signals() as stop:
+        tail(connection, args.topic, sys.stdout, args.from_beginning, stop, labels)
     return 0
 
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "select" and (args.track_id is None) == (args.features is None):
         parser.error("select takes exactly one of --track-id and --features")
-    return int(args.handler(args))
+    return run_command(lambda: int(args.handler(args)), parser.prog)
 
 
 if __name__ == "__main__":

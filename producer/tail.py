@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
+
+from kafkaio.config import KafkaConnection
+from kafkaio.stop import Stop
 
 
 def describe(
@@ -30,28 +33,31 @@ def describe(
 
 
 def tail(
-    config: dict[str, Any],
+    connection: KafkaConnection,
     topic: str,
     out: TextIO,
     from_beginning: bool = False,
-    keep_going: Callable[[], bool] = lambda: True,
+    stop: Stop | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> int:
+    """Print answers until `stop` is set; returns how many."""
+    stop = stop or Stop()
     # A reader with no group: it assigns itself every partition, so it starts at once.
     consumer = Consumer(
-        {
-            **config,
-            "group.id": "encore-tail",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
+        connection.client_config(
+            **{
+                "group.id": "encore-tail",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+            }
+        )
     )
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     start = OFFSET_BEGINNING if from_beginning else OFFSET_END
     consumer.assign([TopicPartition(topic, p, start) for p in partitions])
     seen = 0
     try:
-        while keep_going():
+        while not stop.is_set():
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue

@@ -21,7 +21,22 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from embedded.broker import free_port
-from producer.kafka import poll_until
+from kafkaio.config import KafkaConnection
+from kafkaio.produce import poll_until, produce_all
+from kafkaio.produce import produce as produce_one
+
+# A broker address, or a whole connection (an external cluster's security options).
+Servers = str | KafkaConnection
+
+
+def connection(servers: Servers) -> KafkaConnection:
+    if isinstance(servers, KafkaConnection):
+        return servers
+    return KafkaConnection(bootstrap_servers=servers)
+
+
+def client_config(servers: Servers, **extra: Any) -> dict[str, Any]:
+    return connection(servers).client_config(**extra)
 
 
 def wait_until(
@@ -35,39 +50,34 @@ def wait_until(
         time.sleep(step_s)
 
 
-def create_topics(servers: str, names: Iterable[str], partitions: int = 3) -> None:
-    admin = AdminClient({"bootstrap.servers": servers})
+def create_topics(servers: Servers, names: Iterable[str], partitions: int = 3) -> None:
+    admin = AdminClient(client_config(servers))
     futures = admin.create_topics([NewTopic(n, num_partitions=partitions) for n in names])
     for future in futures.values():
         future.result(timeout=30)  # the admin client stays referenced until every future resolves
 
 
-def produce(servers: str, topic: str, messages: Iterable[tuple[bytes | None, bytes | None]]) -> int:
-    producer = Producer({"bootstrap.servers": servers, "linger.ms": 5, "enable.idempotence": True})
-    sent = 0
-    for key, value in messages:
-        while True:
-            try:
-                producer.produce(topic, value, key)
-                break
-            except BufferError:
-                producer.poll(0.05)
-        sent += 1
-        producer.poll(0)
+def produce(
+    servers: Servers, topic: str, messages: Iterable[tuple[bytes | None, bytes | None]]
+) -> int:
+    producer = Producer(client_config(servers, **{"linger.ms": 5, "enable.idempotence": True}))
+    sent = produce_all(producer, ((topic, key, value, None) for key, value in messages))
     if producer.flush(60) != 0:
         raise RuntimeError("input not delivered")
     return sent
 
 
-def reader(servers: str, topic: str, isolation: str = "read_committed") -> Consumer:
+def reader(servers: Servers, topic: str, isolation: str = "read_committed") -> Consumer:
     """A consumer of every partition of `topic` from the beginning, outside any group's work."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": servers,
-            "group.id": f"reader-{topic}",
-            "enable.auto.commit": False,
-            "isolation.level": isolation,
-        }
+        client_config(
+            servers,
+            **{
+                "group.id": f"reader-{topic}",
+                "enable.auto.commit": False,
+                "isolation.level": isolation,
+            },
+        )
     )
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
@@ -75,7 +85,7 @@ def reader(servers: str, topic: str, isolation: str = "read_committed") -> Consu
 
 
 def read_topic(
-    servers: str,
+    servers: Servers,
     topic: str,
     expected: int,
     timeout_s: float,
@@ -102,8 +112,8 @@ def read_topic(
     return found
 
 
-def committed_offsets(servers: str, group: str, topic: str) -> dict[int, int]:
-    consumer = Consumer({"bootstrap.servers": servers, "group.id": group})
+def committed_offsets(servers: Servers, group: str, topic: str) -> dict[int, int]:
+    consumer = Consumer(client_config(servers, **{"group.id": group}))
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         tps = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
@@ -136,7 +146,7 @@ def metric_values(text: str, name: str) -> dict[str, float]:
 class ServiceProcess:
     """`python -m consumer` in a subprocess with its own topics, group and metrics port."""
 
-    servers: str
+    servers: Servers
     topics: tuple[str, str, str]
     group: str
     args: Sequence[str] = ()
@@ -157,7 +167,7 @@ class ServiceProcess:
         input_topic, output_topic, dlq_topic = self.topics
         return [
             sys.executable, "-m", "consumer",
-            "--bootstrap-servers", self.servers,
+            "--bootstrap-servers", connection(self.servers).bootstrap_servers,
             "--input-topic", input_topic,
             "--output-topic", output_topic,
             "--dlq-topic", dlq_topic,
@@ -167,7 +177,8 @@ class ServiceProcess:
         ]  # fmt: skip
 
     def start(self, wait_ready_s: float | None = 60.0) -> ServiceProcess:
-        env = {**os.environ, **self.env}
+        # The connection's options travel in the environment, like any secret should.
+        env = {**os.environ, **connection(self.servers).environment(), **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
@@ -228,7 +239,7 @@ class ServiceProcess:
 
 
 def answered(
-    servers: str,
+    servers: Servers,
     topic: str,
     expected_ids: set[str],
     timeout_s: float,
@@ -258,7 +269,7 @@ class PacedProducer(threading.Thread):
 
     def __init__(
         self,
-        servers: str,
+        servers: Servers,
         topic: str,
         events: list[tuple[bytes, bytes]],
         rate: float,
@@ -272,16 +283,11 @@ class PacedProducer(threading.Thread):
 
     def run(self) -> None:
         try:
-            producer = Producer({"bootstrap.servers": self.servers, "linger.ms": self.linger_ms})
+            producer = Producer(client_config(self.servers, **{"linger.ms": self.linger_ms}))
             start = time.monotonic()
             for key, value in self.events:
                 poll_until(producer, start + self.sent / self.rate)
-                while True:
-                    try:
-                        producer.produce(self.topic, value, key)
-                        break
-                    except BufferError:
-                        producer.poll(0.05)
+                produce_one(producer, self.topic, value, key)
                 self.sent += 1
             if producer.flush(120) != 0:
                 raise RuntimeError("paced input not delivered")

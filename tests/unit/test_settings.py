@@ -5,9 +5,10 @@ import logging
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from consumer.kafka_config import consumer_config, producer_config, redacted
+from consumer.kafka_config import consumer_config, producer_config
 from consumer.metrics import Metrics
 from consumer.settings import Guarantee, Settings, settings_from_args
+from kafkaio.config import redacted
 
 SECRET = "hunter2-very-secret"
 

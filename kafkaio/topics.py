@@ -1,4 +1,4 @@
-"""Create the service's topics when they are missing, and wait until the broker lists them."""
+"""Create topics when they are missing, and wait until the broker lists them."""
 
 from __future__ import annotations
 
