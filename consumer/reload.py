@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from consumer.serving import ModelSet
@@ -24,13 +25,20 @@ log = logging.getLogger(__name__)
 
 
 class ModelLoader:
-    """`catalog`: the catalog to serve, if already loaded (tests); else `settings.catalog`."""
+    """`catalog`: the catalog to serve, if already loaded (tests); else `settings.catalog`.
+    `clock` times the checks for new versions (tests pass a fake one)."""
 
-    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self._catalog = catalog
+        self._clock = clock
         self._reload_requested = False
-        self._next_check = time.monotonic() + settings.reload_interval_s
+        self._next_check = clock() + settings.reload_interval_s
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encore-reload")
         self._pending: Future[ModelSet] | None = None
 
@@ -117,7 +125,7 @@ class ModelLoader:
             except Exception:
                 log.exception("reload failed; serving %s", current.versions())
                 return None
-        now = time.monotonic()
+        now = self._clock()
         if not self._reload_requested and now < self._next_check:
             return None
         self._next_check = now + self.settings.reload_interval_s

@@ -1,0 +1,1 @@
+"""In-memory stand-ins for the Kafka clients, for unit tests of the loop and the delivery."""
