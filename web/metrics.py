@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 
@@ -21,5 +21,29 @@ class WebMetrics:
             "Time to answer an HTTP request (streams: until the stream opened)",
             ["route", "method"],
             buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.selections = Counter(
+            "encore_http_selections_published",
+            "Selections published to the input topic and acknowledged by the broker",
+            registry=registry,
+        )
+        self.selection_failures = Counter(
+            "encore_http_selection_failures",
+            "Selections not published (answered 503), by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self.answers_read = Counter(
+            "encore_http_answers_read",
+            "Answers read from the output topic (every instance reads all of them)",
+            registry=registry,
+        )
+        self.streams = Gauge(
+            "encore_http_sse_streams", "Open listener streams (SSE)", registry=registry
+        )
+        self.dropped = Counter(
+            "encore_http_sse_dropped",
+            "Answers dropped for a slow SSE client (its queue was full: the oldest went)",
             registry=registry,
         )

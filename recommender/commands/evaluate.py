@@ -39,7 +39,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help='JSON per model, e.g. \'{"autoencoder": {"epochs": 40}}\'',
     )
     parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument(
+        "--progress-file",
+        type=Path,
+        help='write {"done": i, "total": n} JSON here after each model (for the HTTP API)',
+    )
     parser.set_defaults(handler=_evaluate)
+
+
+def _progress(path: Path | None, done: int, total: int) -> None:
+    """Replace `path` atomically, so a reader never sees half a file."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps({"done": done, "total": total}))
+    partial.replace(path)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -55,7 +70,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     data = prepare(loaded.catalog, spec)
     models: dict[str, Any] = {}
     maps: dict[str, Any] = {}
-    for name in [n.strip() for n in args.models.split(",") if n.strip()]:
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    _progress(args.progress_file, 0, len(names))
+    for done, name in enumerate(names, start=1):
         recommender, note = builders.evaluated_model(
             name,
             data,
@@ -68,6 +85,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         maps[name] = recommender
         p = models[name]["precision_at_k"][-1]
         print(f"{name}: P@{args.k} {p:.4f}  MRR {models[name]['mrr']:.4f}  ({note})")
+        _progress(args.progress_file, done, len(names))
     description = {
         **spec.describe(),
         "catalog": str(args.catalog),

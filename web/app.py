@@ -1,0 +1,123 @@
+"""`create_app`: the API wired from settings and a metrics registry, no globals.
+
+Tests pass their own model state, publisher and reader (the Kafka edges); `python -m web`
+passes the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from prometheus_client import CollectorRegistry
+from starlette.staticfiles import StaticFiles
+
+from consumer.reload import ModelLoader
+from recommender.catalog import BUNDLED_CATALOG
+from web import docs, problems
+from web.context import ApiContext, Publisher, Reader
+from web.derived import Derived
+from web.evaluations import Evaluations, EvaluationSetup
+from web.fanout import Listeners
+from web.live import OutputReader, SelectionPublisher
+from web.metrics import WebMetrics
+from web.middleware import BodyLimit, RequestMetrics
+from web.recommend import DirectAnswers
+from web.routes import catalog, evaluations, listeners, models, operations, recommendations
+from web.settings import WebSettings
+from web.state import ModelState
+
+STATIC = Path(__file__).parent / "static"
+
+LiveFactory = Callable[[WebSettings, WebMetrics, Listeners], tuple[Publisher, Reader]]
+
+
+def kafka_live(
+    settings: WebSettings, metrics: WebMetrics, fanout: Listeners
+) -> tuple[Publisher, Reader]:
+    publisher = SelectionPublisher(settings, metrics)
+    return publisher, OutputReader(settings, metrics, fanout.listening, fanout.deliver)
+
+
+def default_evaluations(settings: WebSettings) -> Evaluations:
+    setup = EvaluationSetup(
+        catalog_path=settings.catalog or BUNDLED_CATALOG,
+        features=tuple(settings.features),
+        artifacts=settings.artifacts,
+        default_models=tuple(settings.models),
+    )
+    return Evaluations(setup, settings.evaluations_kept)
+
+
+def create_app(
+    settings: WebSettings,
+    registry: CollectorRegistry,
+    *,
+    model_state: ModelState | None = None,
+    live: LiveFactory = kafka_live,
+    jobs: Evaluations | None = None,
+    keepalive_s: float = 15.0,
+) -> FastAPI:
+    metrics = WebMetrics(registry)
+    if model_state is None:
+        loader = ModelLoader(settings)
+        model_state = ModelState(loader.load, loader.reload)
+    fanout = Listeners(settings.listener_queue, on_drop=metrics.dropped.inc)
+    publisher, reader = live(settings, metrics, fanout)
+    ctx = ApiContext(
+        settings=settings,
+        metrics=metrics,
+        models=model_state,
+        derived=Derived(),
+        direct=DirectAnswers(settings.k, settings.max_event_bytes),
+        evaluations=jobs or default_evaluations(settings),
+        listeners=fanout,
+        publisher=publisher,
+        reader=reader,
+        keepalive_s=keepalive_s,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        fanout.bind(asyncio.get_running_loop())
+        if not model_state.ready:
+            model_state.start()
+        reader.start()
+        try:
+            yield
+        finally:
+            reader.stop()
+            publisher.close()
+            ctx.evaluations.close()
+            model_state.stop()
+
+    app = FastAPI(
+        title="Encore",
+        version="1",
+        description="Song recommendations over HTTP: the contract is docs/api.md.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.encore = ctx
+    problems.install(app)
+    docs.install(app)
+    for module in (catalog, recommendations, listeners, models, evaluations, operations):
+        app.include_router(module.router)
+    _page(app)
+    # The last added is the outermost: metrics count every answer, 413s included.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app
+
+
+def _page(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

@@ -1,0 +1,115 @@
+"""Clusters of a model as the page shows them: sizes, mean features, top labels and a short
+generated name; a model trained without clusters gets k-means over its embedding, once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from recommender.catalog import Catalog
+from recommender.clusters import LABEL_COLUMNS, cluster_table, kmeans
+from recommender.recommender import Recommender
+from web.contract import ClusterInfo, LabelShare
+
+N_CLUSTERS = 10
+LABEL_SEPARATOR = "|"  # merged rows keep every label: "pop|edm"
+
+# (high, low) words per feature: what a cluster's mean far above or below the catalog's says.
+WORDS: dict[str, tuple[str, str]] = {
+    "acousticness": ("acoustic", "electric"),
+    "danceability": ("danceable", "undanceable"),
+    "energy": ("energetic", "calm"),
+    "instrumentalness": ("instrumental", "vocal"),
+    "liveness": ("live", "studio"),
+    "loudness": ("loud", "quiet"),
+    "speechiness": ("wordy", "melodic"),
+    "tempo": ("fast", "slow"),
+    "valence": ("cheerful", "moody"),
+    "key": ("high-key", "low-key"),
+    "mode": ("major", "minor"),
+    "popularity": ("popular", "obscure"),
+    "explicit": ("explicit", "clean"),
+    "year": ("recent", "older"),
+    "duration_ms": ("long", "short"),
+}
+
+
+def cluster_ids(recommender: Recommender) -> np.ndarray:
+    """The model's own clusters, or k-means (numpy, seeded) over its catalog embedding."""
+    if recommender.clusters is not None:
+        return recommender.clusters
+    embedding = recommender.catalog_embedding
+    distinct = len(np.unique(embedding, axis=0))
+    ids, _ = kmeans(embedding, max(1, min(N_CLUSTERS, distinct)), seed=0)
+    return ids
+
+
+def label_column(catalog: Catalog) -> str | None:
+    return next((c for c in LABEL_COLUMNS if c in catalog.extra.columns), None)
+
+
+def describe(catalog: Catalog, ids: np.ndarray) -> list[ClusterInfo]:
+    table = cluster_table(catalog, ids)
+    features = list(catalog.feature_names)
+    mean = catalog.features.mean(axis=0)
+    std = catalog.features.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    column = label_column(catalog)
+    labels = None if column is None else catalog.labels(column)
+    infos = []
+    for record in table.to_dict("records"):
+        cluster = int(record["cluster"])
+        means = {f: float(record[f]) for f in features}
+        tops = [] if labels is None else top_labels(labels[ids == cluster])
+        z = (np.array([means[f] for f in features]) - mean) / std
+        infos.append((cluster, record, means, tops, z))
+    names = unique_names([(z, tops) for *_, tops, z in infos], features)
+    return [
+        ClusterInfo(
+            cluster=cluster,
+            name=name,
+            size=int(record["size"]),
+            share=float(record["share"]),
+            features=means,
+            top_labels=tops,
+        )
+        for (cluster, record, means, tops, _), name in zip(infos, names, strict=True)
+    ]
+
+
+def top_labels(labels: np.ndarray, count: int = 3) -> list[LabelShare]:
+    """The most common labels of a cluster; share = fraction of its tracks carrying each."""
+    if len(labels) == 0:
+        return []
+    counted: Counter[str] = Counter()
+    for value in labels.tolist():
+        if isinstance(value, str) and value:
+            counted.update(set(value.split(LABEL_SEPARATOR)))
+    return [LabelShare(label=k, share=v / len(labels)) for k, v in counted.most_common(count)]
+
+
+def short_name(z: np.ndarray, tops: list[LabelShare], features: list[str], words: int = 2) -> str:
+    """e.g. "energetic · danceable · edm": the features furthest from the catalog's mean."""
+    order = np.argsort(-np.abs(z), kind="stable")
+    parts = []
+    for i in order[:words]:
+        high, low = WORDS.get(features[i], (f"high {features[i]}", f"low {features[i]}"))
+        parts.append(high if z[i] >= 0 else low)
+    if tops:
+        parts.append(tops[0].label)
+    return " · ".join(parts)
+
+
+def unique_names(
+    clusters: list[tuple[np.ndarray, list[LabelShare]]], features: list[str]
+) -> list[str]:
+    """One name per cluster; where two would read the same, both take one more feature."""
+    words = [2] * len(clusters)
+    for _ in range(len(features)):
+        names = [short_name(z, t, features, w) for (z, t), w in zip(clusters, words, strict=True)]
+        repeated = {n for n, c in Counter(names).items() if c > 1}
+        if not repeated:
+            return names
+        words = [w + (n in repeated) for n, w in zip(names, words, strict=True)]
+    return [f"{n} #{i}" for i, n in enumerate(names)]

@@ -1,0 +1,176 @@
+"""The HTTP API's bodies (docs/api.md), as pydantic models: validated in, documented out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas import MAX_K, SCHEMA_VERSION, Recommendations, RequestControls
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
+_STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class TrackSummary(BaseModel):
+    track_id: str
+    track_name: str
+    artist: str
+
+
+class TrackSearchAnswer(BaseModel):
+    query: str
+    items: list[TrackSummary]
+
+
+class TrackDetail(TrackSummary):
+    features: dict[str, float]
+    clusters: dict[str, int | None] = Field(
+        description="Per loaded model: the track's cluster, null if the model has none"
+    )
+    labels: dict[str, str | None] = Field(description="The catalog's label columns")
+
+
+class RecommendationRequest(RequestControls):
+    """A `SongSelected` without `event_id` and `user_id`: the seed (`features`, or `track_id`
+    and/or `seed_track_ids`), `k`, `model`, `with_features` and the request controls."""
+
+    track_id: NonEmpty | None = Field(None, description="A catalog track id")
+    features: dict[str, float] | None = Field(
+        None, description="Every catalog feature of a song not in the catalog"
+    )
+    k: int | None = Field(None, ge=1, le=MAX_K, description="How many songs (default: --k)")
+    model: NonEmpty | None = Field(None, description="A loaded model (default: the first)")
+    with_features: bool = Field(False, description="Also return each item's audio features")
+
+    @model_validator(mode="after")
+    def _one_seed(self) -> Self:
+        by_tracks = self.track_id is not None or self.seed_track_ids is not None
+        if by_tracks == (self.features is not None):
+            raise ValueError(
+                "exactly one of features and a catalog seed (track_id, seed_track_ids) is required"
+            )
+        return self
+
+    def event(self, event_id: str, user_id: str) -> dict[str, Any]:
+        """The `SongSelected` this request stands for, as JSON-ready values."""
+        given = self.model_dump(mode="json", exclude_unset=True, exclude={"user_id"})
+        return {"event_id": event_id, "user_id": user_id, **given, "schema_version": SCHEMA_VERSION}
+
+
+class SelectionRequest(RecommendationRequest):
+    """Published as a `SongSelected` with a generated `event_id`, keyed by `user_id`."""
+
+    user_id: NonEmpty = Field(description="The listener; also the message key")
+
+
+class SelectionAccepted(BaseModel):
+    event_id: str
+
+
+class RecommendationsAnswer(Recommendations):
+    """The `Recommendations` the output topic carries; `user_id` is null for a direct answer."""
+
+    user_id: str | None  # type: ignore[assignment]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    metric: str
+    dimensions: int = Field(description="Dimensions of the embedding searched")
+    has_clusters: bool = Field(description="Trained with clusters (else /v1/clusters fits some)")
+    n_tracks: int
+
+
+class ModelsAnswer(BaseModel):
+    default: str
+    models: list[ModelInfo]
+
+
+class LabelShare(BaseModel):
+    label: str
+    share: float = Field(ge=0, le=1)
+
+
+class ClusterInfo(BaseModel):
+    cluster: int
+    name: str = Field(description="Generated: its most distinctive features and top label")
+    size: int
+    share: float = Field(ge=0, le=1)
+    features: dict[str, float] = Field(description="Mean raw feature values")
+    top_labels: list[LabelShare]
+
+
+class ClustersAnswer(BaseModel):
+    model: str
+    version: str
+    clusters: list[ClusterInfo]
+
+
+class MapPoint(BaseModel):
+    track_id: str
+    track_name: str
+    artist: str
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    cluster: int | None
+
+
+class MapAnswer(BaseModel):
+    model: str
+    version: str
+    points: list[MapPoint]
+
+
+class EvaluationRequest(BaseModel):
+    model_config = _STRICT
+
+    label_column: NonEmpty = Field(description="A label column of the catalog, e.g. genre")
+    models: list[NonEmpty] | None = Field(
+        None, min_length=1, max_length=10, description="Default: the loaded models"
+    )
+    k: int = Field(10, ge=1, le=MAX_K)
+    queries: int = Field(500, ge=1, le=20_000, description="Query songs drawn")
+
+
+State = Literal["queued", "running", "done", "failed"]
+
+
+class EvaluationAccepted(BaseModel):
+    id: str
+    state: State
+
+
+class Evaluation(BaseModel):
+    id: str
+    state: State
+    progress: float = Field(ge=0, le=1)
+    report: dict[str, Any] | None = Field(
+        description='`{"protocol": {...}, "models": {name: {"precision_at_k": [...], ...}}}`'
+    )
+    error: str | None
+    label_column: str
+    models: list[str]
+    k: int
+    queries: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class EvaluationList(BaseModel):
+    items: list[Evaluation]
+
+
+class Status(BaseModel):
+    kafka: bool = Field(description="False when the output topic cannot be read")
+    answers_per_second: float = Field(ge=0, description="Over the output topic, last 10 s")
+    answers_seen: int = Field(ge=0)
+    catalog_size: int = Field(ge=0)
+    models: list[str] = Field(description="The loaded models' names, the default first")
+    label_columns: list[str] = Field(description="What an evaluation can score against")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"

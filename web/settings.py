@@ -1,0 +1,37 @@
+"""Settings of `python -m web`: the service's settings plus what an HTTP server needs."""
+
+from __future__ import annotations
+
+import argparse
+
+from pydantic import Field, SecretStr
+
+from consumer.settings import Settings, build_parser
+
+
+class WebSettings(Settings):
+    """The service's flags and ENCORE_* variables (same catalog, models, topics) plus the API's."""
+
+    host: str = Field("127.0.0.1", description="HTTP bind address (0.0.0.0 in a container)")
+    port: int = Field(8000, ge=0, le=65535, description="HTTP port")
+    api_token: SecretStr | None = Field(
+        None, description="When set, POST endpoints need `Authorization: Bearer <token>`"
+    )
+    max_body_bytes: int = Field(64 * 1024, ge=256, description="Larger request bodies get 413")
+    publish_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="Longest wait for the broker to take a selection (then 503)"
+    )
+    listener_queue: int = Field(
+        100, ge=1, description="Answers buffered per SSE stream; a slow client loses the oldest"
+    )
+    evaluations_kept: int = Field(
+        20, ge=1, description="Evaluation jobs kept (queued, running and finished)"
+    )
+
+
+def build_web_parser() -> argparse.ArgumentParser:
+    return build_parser(
+        WebSettings,
+        prog="python -m web",
+        description="Encore's HTTP API and page over the same catalog and models as the service.",
+    )
