@@ -1,5 +1,6 @@
 """Kafka plumbing shared by the service, the producer tools and the HTTP API.
 
-One connection config (typed, secrets masked), one produce helper with backpressure, topic
-creation. Nothing here knows about songs.
+`config`: one connection config (typed, secrets masked); `produce`: one produce helper with
+backpressure; `topics`: topic creation; `stop`: the stop request SIGTERM/SIGINT set. Nothing
+here knows about songs.
 """
