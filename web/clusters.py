@@ -104,12 +104,19 @@ def short_name(z: np.ndarray, tops: list[LabelShare], features: list[str], words
 def unique_names(
     clusters: list[tuple[np.ndarray, list[LabelShare]]], features: list[str]
 ) -> list[str]:
-    """One name per cluster; where two would read the same, both take one more feature."""
+    """One name per cluster; where two would read the same, both take a third feature, and
+    any still alike are numbered ("... #2")."""
     words = [2] * len(clusters)
-    for _ in range(len(features)):
-        names = [short_name(z, t, features, w) for (z, t), w in zip(clusters, words, strict=True)]
+    names = [short_name(z, t, features, 2) for z, t in clusters]
+    for _ in range(2):
         repeated = {n for n, c in Counter(names).items() if c > 1}
         if not repeated:
             return names
         words = [w + (n in repeated) for n, w in zip(names, words, strict=True)]
-    return [f"{n} #{i}" for i, n in enumerate(names)]
+        names = [short_name(z, t, features, w) for (z, t), w in zip(clusters, words, strict=True)]
+    seen: Counter[str] = Counter()
+    numbered = []
+    for name in names:
+        seen[name] += 1
+        numbered.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return numbered

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.metrics import WebMetrics
 from web.problems import problem_response
 
 UNMATCHED = "<unmatched>"  # one label for every unknown path, so a scan cannot blow up the series
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodyLimit:
@@ -33,7 +30,6 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal seen
@@ -41,25 +37,18 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    # Raised into whoever reads the body; FastAPI passes HTTP errors on to the
+                    # problem handler (any other error would become its own 400).
+                    raise HTTPException(413, self._detail())
             return message
 
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        await self.app(scope, limited_receive, send)
 
-        try:
-            await self.app(scope, limited_receive, watched_send)
-        except _TooLarge:
-            if started:  # an endpoint streaming its body while still reading: nothing to do
-                raise
-            await self._refuse(scope, receive, send)
+    def _detail(self) -> str:
+        return f"request body larger than {self.max_bytes} bytes"
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, f"request body larger than {self.max_bytes} bytes", {"Connection": "close"}
-        )
+        response = problem_response(413, self._detail(), {"Connection": "close"})
         await response(scope, receive, send)
 
 

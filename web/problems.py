@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,19 @@ def validation_detail(errors: list[Any]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+_FASTAPI_UNREADABLE = "There was an error parsing the body"
+
+
+def _allowed(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route answers on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Answer problems for raised `ProblemError`s, HTTP errors, validation and bugs."""
 
@@ -68,10 +82,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        if exc.status_code == 404 and detail == "Not Found":
+        status, headers = exc.status_code, dict(exc.headers or {})
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+        if status == 404 and detail == "Not Found":
             detail = f"no such path: {request.url.path}"
-        return problem_response(exc.status_code, detail, exc.headers)
+        elif status == 400 and detail == _FASTAPI_UNREADABLE:  # e.g. a body that is not UTF-8
+            status, detail = 422, "malformed JSON body: not UTF-8 JSON"
+        elif status == 405:
+            headers["Allow"] = ", ".join(_allowed(app, request))
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        return problem_response(status, detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
