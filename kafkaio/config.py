@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Iterable, Mapping
-from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
@@ -174,8 +173,9 @@ class KafkaSettings(BaseSettings):
         default_factory=dict, description="librdkafka settings for every client"
     )
 
-    @cached_property
+    @property
     def kafka(self) -> KafkaConnection:
+        # Not cached: `model_copy(update=...)` would carry a stale one along.
         return KafkaConnection(bootstrap_servers=self.bootstrap_servers, options=self.kafka_options)
 
 
