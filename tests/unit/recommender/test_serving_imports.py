@@ -8,7 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TRAINING_LIBRARIES = ("torch", "sklearn", "scipy", "matplotlib", "tqdm")
 SERVING_MODULES = (
     "consumer.__main__",

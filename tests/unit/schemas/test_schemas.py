@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from schemas import Recommendations, SongSelected, render_schemas
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
 
 
 def test_json_schema_files_are_up_to_date():
