@@ -177,7 +177,10 @@ class OutputReader:
                 if not self._partitions:
                     self._stop.wait(0.5)
                     continue
-                self._handle(consumer.consume(1000, 0.2))
+                # Wake on the first answer, then take what else is already here.
+                first = consumer.poll(0.2)
+                if first is not None:
+                    self._handle([first, *consumer.consume(999, 0)])
         finally:
             consumer.close()
 
