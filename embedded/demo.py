@@ -1,5 +1,6 @@
-"""`make run`: a local broker, the service on the bundled catalog, a simulated listener and a
-tail, so recommendations flow on screen. Ctrl-C stops all of it cleanly."""
+"""`make run`: a local broker, the service on the bundled catalog, the HTTP API and its page,
+a simulated listener and a tail, so recommendations flow on screen and in the browser.
+Ctrl-C stops all of it cleanly."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) ->
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if service.poll() is not None:
-            raise RuntimeError(f"the service exited with {service.returncode}")
+            raise RuntimeError(f"{service.args[2]} exited with {service.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -65,10 +66,20 @@ def demo(args: argparse.Namespace) -> int:
             env=env,
         )
         stack.callback(_stop, service)
+        # The API loads the same catalog and models: it starts while the service does.
+        web = subprocess.Popen(
+            [python, "-m", "web", "--models", args.models, "--port", str(args.web_port)],
+            env=env,
+        )
+        stack.callback(_stop, web)
         ready_url = f"http://127.0.0.1:{args.metrics_port}/readyz"
         _wait_ready(ready_url, service, timeout_s=120)
         print(
             f"service : ready; metrics at http://127.0.0.1:{args.metrics_port}/metrics", flush=True
+        )
+        _wait_ready(f"http://127.0.0.1:{args.web_port}/readyz", web, timeout_s=120)
+        print(
+            f"web     : http://127.0.0.1:{args.web_port}  (the page; API docs at /docs)", flush=True
         )
         listener = subprocess.Popen(
             [
@@ -100,10 +111,11 @@ def demo(args: argparse.Namespace) -> int:
         )
         stack.callback(_stop, tail)
         with Stop().on_signals() as stop:
-            while not stop.wait(0.2) and all(p.poll() is None for p in (service, listener, tail)):
+            children = (service, web, listener, tail)
+            while not stop.wait(0.2) and all(p.poll() is None for p in children):
                 pass
         print("\nstopping...", flush=True)
-        # ExitStack stops tail, listener, service (flush + commit), then the broker.
+        # ExitStack stops tail, listener, web, service (flush + commit), then the broker.
     return 0
 
 
@@ -111,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embedded demo", description=__doc__)
     parser.add_argument("--port", type=int, default=None, help="broker port (default: a free one)")
     parser.add_argument("--metrics-port", type=int, default=9100)
+    parser.add_argument("--web-port", type=int, default=8000, help="the HTTP API and the page")
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--models", default="knn")
     parser.add_argument("service_args", nargs="*", help="more flags for the service, after --")
