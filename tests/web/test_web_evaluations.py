@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Api, problem
+from web_api import Api, problem
 
 from recommender.catalog import BUNDLED_CATALOG
 from recommender.features import AUDIO_FEATURES

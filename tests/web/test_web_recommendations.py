@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from conftest import TOKEN, Api, make_api, problem
+from web_api import TOKEN, Api, make_api, problem
 
 from consumer.batch import BatchProcessor
 from schemas import Recommendations, SongSelected

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import Api, catalog_with_names, make_api, model_set, problem
 from prometheus_client import CollectorRegistry
+from web_api import Api, catalog_with_names, make_api, model_set, problem
 
 from web.app import create_app
 from web.settings import WebSettings
@@ -107,7 +107,7 @@ def test_not_ready_until_the_models_are_loaded() -> None:
         release.wait(10)
         return models
 
-    from conftest import FakePublisher, FakeReader, TestClient
+    from web_api import FakePublisher, FakeReader, TestClient
 
     state = ModelState(slow_load)
     app = create_app(

@@ -4,8 +4,8 @@ the documented statuses, content types and schemas, for generated valid and inva
 from __future__ import annotations
 
 import schemathesis
-from conftest import TOKEN, make_api
 from hypothesis import HealthCheck, assume, settings
+from web_api import TOKEN, make_api
 
 client, _ = make_api(token=TOKEN)
 schema = schemathesis.openapi.from_asgi("/openapi.json", client.app).exclude(

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import Api, problem
+from web_api import Api, problem
 
 from recommender.catalog import Catalog
 from web.catalog_search import TrackSearch

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
-from conftest import Api, make_api
+from web_api import Api, make_api
 
 from embedded.broker import free_port
 from web.fanout import Listeners
