@@ -9,10 +9,14 @@
     ├── ArtifactError         a saved model cannot be used
     │   ├── ArtifactNotFound  none (complete) under the root; also a FileNotFoundError
     │   └── ArtifactMismatch  trained on another catalog or feature list
-    └── DeliveryFailed        the broker did not take a batch's outputs (retried, never exits)
+    ├── DeliveryFailed        the broker did not take a batch's outputs (retried, never exits)
+    └── RequestError          a request's controls cannot be answered; names the `field`
+        └── UnknownTrack      a seed id the catalog does not hold
 
 Configuration, catalog and artifact errors are the user's to fix: every command prints one
 line on stderr and exits 2 (`run_command`). Anything else is a bug and keeps its traceback.
+A request error is the sender's: the service dead-letters it (`unknown_track` for
+`UnknownTrack`, `invalid_schema` otherwise) and the HTTP API answers 422.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ __all__ = [
     "HeaderError",
     "MissingColumn",
     "ModelError",
+    "RequestError",
+    "UnknownTrack",
     "run_command",
 ]
 
@@ -78,6 +84,26 @@ class ArtifactMismatch(ArtifactError):
 
 class DeliveryFailed(EncoreError):
     """The broker did not acknowledge every output of a batch; its input must not be committed."""
+
+
+class RequestError(EncoreError, ValueError):
+    """A request's controls are invalid (min above max, an unknown feature, too many seeds).
+
+    `field` is the request field at fault (`min_tempo`, `seed_track_ids`, ...); the message
+    starts with it.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type[RequestError], tuple[str, str]]:
+        return type(self), (self.field, self.problem)
+
+
+class UnknownTrack(RequestError):
+    """A seed track id that is not in the catalog."""
 
 
 def run_command(main: Callable[[], int], prog: str) -> int:

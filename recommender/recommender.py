@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from recommender.search import (
     NeighbourIndex,
     build_index,
 )
+from recommender.shaping import Shape, ShapedNeighbours, shaped_recommend
 
 
 def new_version(now: datetime | None = None) -> str:
@@ -183,6 +184,15 @@ class Recommender:
             positions = np.pad(positions, pad, constant_values=-1)
             scores = np.pad(scores, pad, constant_values=0)
         return self._drop_excluded(positions, scores, exclude, k)
+
+    def recommend_shaped(self, shapes: Sequence[Shape]) -> ShapedNeighbours:
+        """Answers to shaped requests (`recommender.shaping`): blended and targeted seeds,
+        filters, an artist cap and diversity, after one search per batch.
+
+        Build each `Shape` with `Shape.resolve(catalog, controls, k)` (it raises
+        `RequestError` naming a bad field) or directly, `Shape(k, (row,))`.
+        """
+        return shaped_recommend(self, shapes)
 
     def _drop_excluded(
         self, positions: np.ndarray, scores: np.ndarray, exclude: np.ndarray, k: int

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from recommender.catalog import Catalog
+from recommender.errors import ConfigurationError
 from recommender.ingest import first_label, split_labels
+from recommender.shaping import MAX_POOL
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,25 @@ class EvaluationPlan:
     # "all": a song's labels are all those of its rows; "first": only its first row's label
     # (the single-label view that the data README's reference figures use).
     label_mode: str = "all"
+    # The lists scored are shaped as served (`recommender.shaping`): at most this many songs
+    # per artist, the query's artist counting (0: no cap), and MMR at this diversity over a
+    # pool of this many neighbours (None: 10 x k). The defaults score pure similarity.
+    max_per_artist: int = 0
+    diversity: float = 0.0
+    pool: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_per_artist < 0:
+            raise ConfigurationError(f"max_per_artist must be >= 0, got {self.max_per_artist}")
+        if not 0.0 <= self.diversity <= 1.0:
+            raise ConfigurationError(f"diversity must lie in [0, 1], got {self.diversity}")
+        if self.pool is not None and not self.k <= self.pool <= MAX_POOL:
+            raise ConfigurationError(f"pool must lie in [k, {MAX_POOL}], got {self.pool}")
+
+    @property
+    def shaped(self) -> bool:
+        """Whether the lists scored go through the rules stage (a cap or diversity)."""
+        return self.max_per_artist > 0 or self.diversity > 0 or self.pool is not None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -41,10 +62,16 @@ class EvaluationPlan:
             "relevant": "every other candidate song whose label set intersects the query's",
             "feature_metrics": "MAE, RMSE, cosine between the query's and each recommendation's "
             "standardised features, averaged over the top k",
-            "diversity": "mean pairwise 1 - cosine of standardised features within a list",
+            "intra_list_diversity": "the metric `diversity`: mean pairwise 1 - cosine of "
+            "standardised features within a list",
             "coverage": "share of candidate songs recommended at least once",
             "artist_repetition": "share of recommendations by the seed's artist or an artist "
             "already in the list",
+            "shaping": "lists as served by the rules stage: at most max_per_artist songs per "
+            "artist, the query's artist counting (0: no cap); maximal marginal relevance at "
+            "`diversity` over the `pool` nearest songs (None: 10 x k)"
+            if self.shaped
+            else "none: the k most similar songs",
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from recommender.evaluation import metrics, protocol
 from recommender.evaluation.protocol import EvaluationPlan
 from recommender.recommender import Recommender
 from recommender.scaling import Standardizer
+from recommender.shaping import Controls, Shape
 
 # Single-seed calls timed per model: enough for a stable p95 without slowing the run.
 _LATENCY_SAMPLES = 200
@@ -28,6 +30,7 @@ class EvaluationData:
     label_names: list[str]
     queries: np.ndarray  # catalog rows
     scaled: np.ndarray  # catalog features standardised on the catalog (feature metrics)
+    plan: EvaluationPlan | None = None  # its shaping applies to every list scored
 
 
 def prepare(catalog: Catalog, spec: EvaluationPlan) -> EvaluationData:
@@ -42,6 +45,7 @@ def prepare(catalog: Catalog, spec: EvaluationPlan) -> EvaluationData:
         label_names=names,
         queries=protocol.sample_queries(evaluated, spec.queries, spec.seed),
         scaled=scaler.transform(evaluated.features),
+        plan=spec,
     )
 
 
@@ -50,8 +54,9 @@ def evaluate(recommender: Recommender, data: EvaluationData, k: int) -> dict[str
     if recommender.catalog is not data.catalog:
         raise ValueError("the recommender must be built over the evaluation catalog")
     queries = data.queries
+    lists = _lists(recommender, data.plan, k)
     started = time.perf_counter()
-    rows = recommender.recommend(queries, k).rows
+    rows = lists(queries)
     batch_seconds = time.perf_counter() - started
     valid = rows >= 0
     hits = protocol.hits(data.labels, queries, rows)
@@ -73,16 +78,36 @@ def evaluate(recommender: Recommender, data: EvaluationData, k: int) -> dict[str
         "coverage": metrics.coverage(rows, len(data.catalog.canonical_rows)),
         "artist_repetition": metrics.artist_repetition(data.catalog.artists[queries], artists),
         "latency": {
-            **metrics.latency_summary(_single_seed_seconds(recommender, queries, k)),
+            **metrics.latency_summary(_single_seed_seconds(lists, queries)),
             "batch_ms_per_query": 1000.0 * batch_seconds / max(1, len(queries)),
         },
     }
 
 
-def _single_seed_seconds(recommender: Recommender, queries: np.ndarray, k: int) -> np.ndarray:
+def _lists(
+    recommender: Recommender, plan: EvaluationPlan | None, k: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The (n, k) lists of a batch of query rows: plain search, or shaped as `plan` says."""
+    if plan is None or not plan.shaped:
+        return lambda queries: recommender.recommend(queries, k).rows
+
+    controls = Controls(
+        max_per_artist=plan.max_per_artist, diversity=plan.diversity, pool=plan.pool
+    )
+
+    def shaped(queries: np.ndarray) -> np.ndarray:
+        shapes = [Shape(k, (row,), controls=controls) for row in queries.tolist()]
+        return recommender.recommend_shaped(shapes).rows
+
+    return shaped
+
+
+def _single_seed_seconds(
+    lists: Callable[[np.ndarray], np.ndarray], queries: np.ndarray
+) -> np.ndarray:
     seconds = []
     for row in queries[:_LATENCY_SAMPLES]:
         started = time.perf_counter()
-        recommender.recommend(np.array([row]), k)
+        lists(np.array([row]))
         seconds.append(time.perf_counter() - started)
     return np.asarray(seconds)
