@@ -1,9 +1,10 @@
-"""Encore against the naive consumer, on the real broker, in one run: `python -m benchmarks`.
+"""Encore and the naive consumer on the real broker, one fresh broker per measurement.
 
-For each catalog: train Encore's artifact (knn, HNSW above 10k songs), pre-load the same
-selections for both consumers, and measure events/s (first answer to last, from the answers'
-broker timestamps), start-to-ready, and peak RSS; then offer a fixed rate to Encore and
-measure end-to-end latency (input timestamp to answer timestamp). Writes BENCHMARKS.md.
+`Bench.encore` pre-loads selections, starts one service (cold by default: from the catalog
+CSV with an empty artifacts directory, so it parses the CSV and builds knn in place, as a new
+user's first start does) and measures events/s from the answers' broker timestamps, the
+service's CPU per event after ready, start-to-ready and peak RSS; `Bench.naive` does the same
+for `benchmarks/naive.py`; `Bench.latency` offers a fixed rate and measures end to end.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,9 +24,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from benchmarks.catalogs import Case
+from benchmarks.load import seed_rows, selections
 from embedded.broker import LocalBroker
-from producer.events import encode, selection
-from recommender.snapshot import load_catalog_cached
+from recommender.catalog import Catalog
 from tests.harness import (
     PacedProducer,
     ServiceProcess,
@@ -33,15 +36,10 @@ from tests.harness import (
     metric_values,
     produce,
     read_topic,
+    wait_until,
 )
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Case:
-    label: str
-    csv: Path
 
 
 @dataclass
@@ -51,6 +49,9 @@ class Run:
     ready_s: float | None = None
     peak_rss_mb: float | None = None
     cache_hit_rate: float | None = None
+    cpu_us_per_event: float | None = None
+    load_average: float | None = None  # of the machine over the minute before the run
+    from_ready_per_s: float | None = None  # events over ready -> last answer (no batch left out)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -58,16 +59,6 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def selections(track_ids: np.ndarray, n: int, tag: str, seed: int = 0) -> list[tuple[bytes, bytes]]:
-    rng = np.random.default_rng(seed)
-    rows = rng.integers(0, len(track_ids), n)
-    users = rng.integers(0, 10_000, n)
-    return [
-        encode(selection(f"user-{u}", track_id=str(track_ids[r]), event_id=f"{tag}-{i}"))
-        for i, (r, u) in enumerate(zip(rows, users, strict=True))
-    ]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -87,9 +78,16 @@ def histogram_quantile(metrics: str, name: str, q: float) -> float:
 
 
 def answer_rate(messages: list) -> float:  # type: ignore[type-arg]
+    """First answer to last: leaves out the time of the first batch (as BENCHMARKS.md always
+    has, so figures stay comparable); `rate_since` counts it."""
     stamps = sorted(m.timestamp()[1] for m in messages)
     span_s = max(stamps[-1] - stamps[0], 1) / 1000
     return (len(stamps) - 1) / span_s
+
+
+def rate_since(messages: list, since_epoch_s: float) -> float:  # type: ignore[type-arg]
+    last_s = max(m.timestamp()[1] for m in messages) / 1000
+    return len(messages) / max(last_s - since_epoch_s, 1e-3)
 
 
 def on_fresh_broker(run: Callable[..., T]) -> Callable[..., T]:
@@ -108,15 +106,16 @@ def on_fresh_broker(run: Callable[..., T]) -> Callable[..., T]:
 
 
 class Bench:
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, partitions: int = 4) -> None:
         self.work = work
+        self.partitions = partitions
         self.servers = ""
         self.broker_pid = 0
 
     def topics(self) -> tuple[str, str, str]:
         tag = uuid.uuid4().hex[:8]
         names = (f"bench-in-{tag}", f"bench-out-{tag}", f"bench-dlq-{tag}")
-        create_topics(self.servers, names, partitions=6)
+        create_topics(self.servers, names, partitions=self.partitions)
         return names
 
     def train(self, case: Case) -> Path:
@@ -130,44 +129,80 @@ class Bench:
         print(f"  trained knn for {case.label} in {time.monotonic() - started:.0f} s", flush=True)
         return root
 
+    def artifacts(self, root: Path | None) -> tuple[Path, Callable[[], None]]:
+        """`root`, or (None: a cold start) a new empty directory and what removes it."""
+        if root is not None:
+            return root, lambda: None
+        fresh = self.work / "cold" / uuid.uuid4().hex[:8]
+        fresh.mkdir(parents=True)
+        return fresh, lambda: shutil.rmtree(fresh, ignore_errors=True)
+
     @on_fresh_broker
     def encore(
         self,
         case: Case,
-        root: Path,
+        root: Path | None,
         events: list[tuple[bytes, bytes]],
         guarantee: str = "at-least-once",
         answer_cache: bool = True,
     ) -> Run:
+        """`root` None: no artifact and no catalog snapshot, so knn is built at start."""
         topics = self.topics()
         produce(self.servers, topics[0], events)
+        artifacts, remove = self.artifacts(root)
         service = ServiceProcess(
             self.servers, topics, f"bench-{uuid.uuid4().hex[:6]}",
-            ["--catalog", str(case.csv), "--artifacts", str(root),
+            ["--catalog", str(case.csv), "--artifacts", str(artifacts),
              "--processing-guarantee", guarantee,
              *([] if answer_cache else ["--answer-cache", "0"])],
             log_dir=self.work,
         )  # fmt: skip
+        load_average = os.getloadavg()[0]
         started = time.monotonic()
-        service.start(wait_ready_s=120)
-        ready_s = time.monotonic() - started
-        answers = read_topic(self.servers, topics[1], len(events), timeout_s=600)
-        rss = peak_rss_mb(service.process.pid)  # type: ignore[union-attr]
-        metrics = service.metrics()
-        service.stop()
+        try:
+            service.start(wait_ready_s=None)
+            # A fine poll: the input is waiting, so serving starts the moment it is ready.
+            wait_until(service.ready, 600, f"service ready\n{service.log_tail()}", step_s=0.01)
+            ready_s, ready_epoch = time.monotonic() - started, time.time()
+            pid = service.process.pid  # type: ignore[union-attr]
+            cpu_at_ready = cpu_seconds(pid)
+            answers = read_topic(self.servers, topics[1], len(events), timeout_s=600)
+            cpu = cpu_seconds(pid) - cpu_at_ready
+            rss = peak_rss_mb(pid)
+            metrics = service.metrics()
+        finally:
+            service.stop()
+            remove()
         hits = metric_values(metrics, "encore_answer_cache_hits_total").get("", 0.0)
         lookups = metric_values(metrics, "encore_answer_cache_lookups_total").get("", 0.0)
-        return Run(len(answers), answer_rate(answers), ready_s, rss, hits / max(lookups, 1))
+        return Run(
+            len(answers),
+            answer_rate(answers),
+            ready_s,
+            rss,
+            hits / max(lookups, 1),
+            cpu / max(len(answers), 1) * 1e6,
+            load_average,
+            rate_since(answers, ready_epoch),
+        )
 
     @on_fresh_broker
-    def naive(self, case: Case, events: list[tuple[bytes, bytes]]) -> Run:
+    def naive(
+        self, case: Case, events: list[tuple[bytes, bytes]], blas_threads: int | None = None
+    ) -> Run:
+        """`blas_threads`: cap the BLAS/OpenMP pools scikit-learn's distances run on."""
         topics = self.topics()
         produce(self.servers, topics[0], events)
+        load_average = os.getloadavg()[0]
+        env = dict(os.environ)
+        if blas_threads is not None:
+            for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                env[name] = str(blas_threads)
         process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.naive", "--bootstrap-servers", self.servers,
              "--catalog", str(case.csv), "--input-topic", topics[0], "--output-topic", topics[1],
              "--group-id", f"naive-{uuid.uuid4().hex[:6]}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
         try:
             answers = read_topic(self.servers, topics[1], len(events), timeout_s=900)
@@ -175,18 +210,37 @@ class Bench:
         finally:
             process.terminate()
             process.wait(30)
-        return Run(len(answers), answer_rate(answers), None, rss)
+        return Run(len(answers), answer_rate(answers), None, rss, load_average=load_average)
 
     @on_fresh_broker
-    def latency(self, case: Case, root: Path, rate: float, seconds: float) -> dict[str, float]:
+    def latency(
+        self,
+        case: Case,
+        root: Path | None,
+        catalog: Catalog,
+        seeds: str,
+        rate: float,
+        seconds: float,
+    ) -> dict[str, Any]:
         topics = self.topics()
+        artifacts, remove = self.artifacts(root)
         service = ServiceProcess(
             self.servers, topics, f"lat-{uuid.uuid4().hex[:6]}",
-            ["--catalog", str(case.csv), "--artifacts", str(root)], log_dir=self.work,
+            ["--catalog", str(case.csv), "--artifacts", str(artifacts)], log_dir=self.work,
         )  # fmt: skip
-        service.start(wait_ready_s=120)
-        catalog = load_catalog_cached(case.csv, root / "catalogs")
-        events = selections(catalog.track_ids, int(rate * seconds), "lat", seed=1)
+        try:
+            return self._paced(service, catalog, seeds, rate, seconds)
+        finally:
+            service.stop()
+            remove()
+
+    def _paced(
+        self, service: ServiceProcess, catalog: Catalog, seeds: str, rate: float, seconds: float
+    ) -> dict[str, Any]:
+        service.start(wait_ready_s=600)
+        topics = service.topics
+        rows = seed_rows(seeds, catalog, int(rate * seconds), seed=1)
+        events = selections(catalog.track_ids, rows, "lat", seed=1)
         # The upstream producer batches for up to 5 ms (the Java client's default linger).
         load = PacedProducer(self.servers, topics[0], events, rate, linger_ms=5)
         broker_cpu = cpu_seconds(self.broker_pid)
@@ -197,7 +251,6 @@ class Bench:
         broker_share = (cpu_seconds(self.broker_pid) - broker_cpu) / (time.monotonic() - started)
         inputs = read_topic(self.servers, topics[0], len(events), timeout_s=60)
         metrics = http_get(service.url + "/metrics")[1]
-        service.stop()
         sent_at = {json.loads(m.value())["event_id"]: m.timestamp()[1] for m in inputs}
         pairs = sorted(
             (sent_at[json.loads(m.value())["event_id"]], m.timestamp()[1]) for m in answers
