@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-Key = tuple[int, int, bool]  # seed row, k, with_features
+# Seed row, k, with_features, and whether the answer went through the rules stage (v2).
+Key = tuple[int, int, bool] | tuple[int, int, bool, str]
 
 
 class AnswerCache:

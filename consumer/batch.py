@@ -1,4 +1,9 @@
-"""One batch of raw messages in, encoded recommendations and dead letters out (no I/O)."""
+"""One batch of raw messages in, encoded recommendations and dead letters out (no I/O).
+
+A version 1 event is answered as it always was: the k nearest songs. A version 2 event (or
+one that sets a request control) goes through the rules stage of `recommender.shaping`:
+blended seeds, targets, filters, the artist cap (2 by default), diversity, explanations.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ from typing import Protocol
 
 import numpy as np
 
+from consumer.answer_cache import Key
 from consumer.decode import Rejected, decode, feature_vector
-from consumer.encode import timestamp_now
+from consumer.encode import shaping_fields, timestamp_now
 from consumer.serving import ModelSet, Served
+from recommender.errors import RequestError, UnknownTrack
+from recommender.shaping import Shape
 from schemas import DeadLetterReason, SongSelected
 
 Headers = list[tuple[str, str | bytes | None]]
@@ -48,6 +56,30 @@ class _Seed:
     event: SongSelected
     row: int
     vector: np.ndarray | None
+    shape: Shape | None = None  # version 2: the resolved controls
+
+
+def _shaped(event: SongSelected) -> bool:
+    return (
+        event.schema_version >= 2
+        or bool(event.model_fields_set & _CONTROL_FIELDS)
+        or bool(event.feature_controls)
+    )
+
+
+_CONTROL_FIELDS = frozenset(
+    {
+        "seed_track_ids",
+        "seed_weights",
+        "exclude_track_ids",
+        "exclude_artists",
+        "max_per_artist",
+        "explicit",
+        "diversity",
+        "pool",
+        "explain",
+    }
+)
 
 
 def dead_letter_headers(message: Message, rejected: Rejected) -> Headers:
@@ -103,6 +135,8 @@ class BatchProcessor:
         served = self.models.get(event.model)
         if served is None:
             return Rejected(DeadLetterReason.UNKNOWN_MODEL, f"no model {event.model!r} is loaded")
+        if _shaped(event):
+            return self._resolve_shaped(message, event, served)
         if event.track_id is not None:
             row = index.get(event.track_id, -1)
             if row < 0:
@@ -116,7 +150,94 @@ class BatchProcessor:
             return vector
         return served.recommender.name, _Seed(message, event, -1, vector)
 
+    def _resolve_shaped(
+        self, message: Message, event: SongSelected, served: Served
+    ) -> tuple[str, _Seed] | Rejected:
+        catalog = self.models.catalog
+        if event.features is not None:
+            vector = feature_vector(event.features, catalog.feature_names)
+            if isinstance(vector, Rejected):
+                return vector
+        controls = {
+            **event.shaping(),
+            "track_id": event.track_id,
+            "features": event.features,
+        }
+        try:
+            shape = Shape.resolve(catalog, controls, event.k or self.default_k)
+        except UnknownTrack as exc:
+            return Rejected(DeadLetterReason.UNKNOWN_TRACK, str(exc))
+        except RequestError as exc:
+            return Rejected(DeadLetterReason.INVALID_SCHEMA, str(exc))
+        row = shape.seed_rows[0] if len(shape.seed_rows) == 1 else -1
+        return served.recommender.name, _Seed(message, event, row, None, shape)
+
     def _recommend(
+        self, served: Served, seeds: list[_Seed], generated_at: bytes, result: BatchResult
+    ) -> list[tuple[bytes, bytes]]:
+        plain = [s for s in seeds if s.shape is None]
+        if len(plain) == len(seeds):
+            return self._recommend_plain(served, seeds, generated_at, result)
+        shaped = [s for s in seeds if s.shape is not None]
+        answers = {
+            id(s): a
+            for group, answer in (
+                (plain, self._recommend_plain),
+                (shaped, self._recommend_shaped),
+            )
+            if group
+            for s, a in zip(group, answer(served, group, generated_at, result), strict=True)
+        }
+        return [answers[id(s)] for s in seeds]  # input order: one listener's answers in order
+
+    def _recommend_shaped(
+        self, served: Served, seeds: list[_Seed], generated_at: bytes, result: BatchResult
+    ) -> list[tuple[bytes, bytes]]:
+        """Version 2: one rules-stage call for the batch; a catalog seed that sets no control
+        (the default artist cap only) is answered from the cache when it can be."""
+        keys: list[Key | None] = [
+            (s.row, s.shape.k, s.event.with_features, "shaped")
+            if s.shape is not None and s.row >= 0 and not s.event.shaping()
+            else None
+            for s in seeds
+        ]
+        cache = served.cache
+        bodies: list[bytes | None] = [None] * len(seeds)
+        if cache is not None:
+            bodies = [cache.get(key) if key is not None else None for key in keys]
+            result.cache_lookups += sum(key is not None for key in keys)
+            result.cache_hits += sum(body is not None for body in bodies)
+        missing = [i for i, body in enumerate(bodies) if body is None]
+        exhausted = [False] * len(seeds)
+        if missing:
+            shapes = [seeds[i].shape for i in missing]
+            found = served.recommender.recommend_shaped([s for s in shapes if s is not None])
+            for j, i in enumerate(missing):
+                count = int(found.counts[j])
+                exhausted[i] = bool(found.exhausted[j])
+                body = served.encoder.items(
+                    found.rows[j, :count],
+                    found.scores[j, :count],
+                    seeds[i].event.with_features,
+                    found.because[j],
+                )
+                bodies[i] = body
+                key = keys[i]
+                if cache is not None and key is not None and not exhausted[i]:
+                    cache.put(key, body)
+        answer = served.encoder.answer
+        answers = []
+        for seed, encoded, short in zip(seeds, bodies, exhausted, strict=True):
+            event = seed.event
+            assert encoded is not None
+            constraints = {"max_per_artist": event.max_per_artist, **event.shaping()}
+            first = event.seed_ids[0] if event.seed_ids else None
+            extra = shaping_fields(short, constraints)
+            value = answer(event.event_id, event.user_id, first, encoded, generated_at, 2, extra)
+            answers.append((event.user_id.encode(), value))
+        return answers
+
+    def _recommend_plain(
         self, served: Served, seeds: list[_Seed], generated_at: bytes, result: BatchResult
     ) -> list[tuple[bytes, bytes]]:
         rows = np.fromiter((s.row for s in seeds), dtype=np.int64, count=len(seeds))

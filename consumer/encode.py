@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 import numpy as np
 
 from recommender.catalog import Catalog
-from schemas import SCHEMA_VERSION
 
 # What JSON strings must escape, plus lone surrogates (valid in str, not in UTF-8).
 _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\ud800-\udfff]')
@@ -71,22 +70,17 @@ class RecommendationEncoder:
             self._features[row] = fragment
         return fragment
 
-    def encode(
+    def items(
         self,
-        event_id: str,
-        user_id: str,
-        seed_track_id: str | None,
         rows: np.ndarray,
         scores: np.ndarray,
         with_features: bool = False,
-        generated_at: bytes | None = None,
+        because: tuple[tuple[str, ...], ...] | None = None,
     ) -> bytes:
-        """One answer; `rows`/`scores` are the event's ranked neighbours (-1 rows are skipped)."""
-        body = self.items(rows, scores, with_features)
-        return self.answer(event_id, user_id, seed_track_id, body, generated_at)
+        """The `items` array's content: what an answer cache can keep per seed.
 
-    def items(self, rows: np.ndarray, scores: np.ndarray, with_features: bool = False) -> bytes:
-        """The `items` array's content: what an answer cache can keep per seed."""
+        `because` (with `explain`) holds each item's closest features, in rank order.
+        """
         cache = self._items
         row_list, score_list = rows.tolist(), scores.tolist()
         if row_list and row_list[-1] < 0:  # a catalog smaller than k: drop the padding
@@ -97,6 +91,11 @@ class RecommendationEncoder:
             fragments = [
                 f + self._feature_fragment(r) for f, r in zip(fragments, row_list, strict=True)
             ]
+        if because is not None:
+            fragments = [
+                b'%s,"because":%s' % (f, json.dumps(list(names)).encode())
+                for f, names in zip(fragments, because, strict=True)
+            ]
         # One %-format over a template per list length: far cheaper than one per item.
         values: list[object] = [None] * (2 * len(fragments))
         values[::2] = score_list
@@ -106,26 +105,38 @@ class RecommendationEncoder:
     def answer(
         self,
         event_id: str,
-        user_id: str,
+        user_id: str | None,
         seed_track_id: str | None,
         items: bytes,
         generated_at: bytes | None = None,
+        schema_version: int = 1,
+        extra: bytes = b"",
     ) -> bytes:
+        """The whole answer; `extra` holds version 2's `,"exhausted":...,"constraints":...`."""
         return _ANSWER % (
             quote(event_id),
-            quote(user_id),
+            _nullable(user_id),
             _nullable(seed_track_id),
             self._model,
             items,
             generated_at or timestamp_now(),
-            SCHEMA_VERSION,
+            extra,
+            schema_version,
         )
 
 
 _ANSWER = (
     b'{"event_id":%s,"user_id":%s,"seed_track_id":%s%s,"items":[%s],'
-    b'"generated_at":%s,"schema_version":%d}'
+    b'"generated_at":%s%s,"schema_version":%d}'
 )
+
+
+def shaping_fields(exhausted: bool, constraints: dict[str, object]) -> bytes:
+    """Version 2's answer fields: whether the rules ran short, and the controls applied."""
+    return b',"exhausted":%s,"constraints":%s' % (
+        b"true" if exhausted else b"false",
+        json.dumps(constraints, separators=(",", ":")).encode(),
+    )
 
 
 @functools.cache

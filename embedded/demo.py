@@ -23,7 +23,7 @@ def _wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) ->
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if service.poll() is not None:
-            raise RuntimeError(f"{service.args[2]} exited with {service.returncode}")
+            raise RuntimeError(f"{service.args!r} exited with {service.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:

@@ -23,7 +23,9 @@ NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 
 # `target_<feature>`, `min_<feature>`, `max_<feature>`: one per tunable feature, in its units.
 FEATURE_CONTROL = re.compile(r"^(target|min|max)_([a-z][a-z0-9_]*)$")
-_CONTROL_SCHEMA = {"patternProperties": {FEATURE_CONTROL.pattern: {"type": "number"}}}
+_CONTROL_SCHEMA: dict[str, Any] = {
+    "patternProperties": {FEATURE_CONTROL.pattern: {"type": "number"}}
+}
 
 
 class RequestControls(BaseModel):
@@ -168,7 +170,7 @@ class Recommendations(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     event_id: str
-    user_id: str
+    user_id: str | None = Field(description="The listener; null in a direct HTTP answer.")
     seed_track_id: str | None = Field(description="Null when the seed was given by features.")
     model: str
     model_version: str

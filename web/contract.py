@@ -72,7 +72,7 @@ class SelectionAccepted(BaseModel):
 class RecommendationsAnswer(Recommendations):
     """The `Recommendations` the output topic carries; `user_id` is null for a direct answer."""
 
-    user_id: str | None  # type: ignore[assignment]
+    user_id: str | None
 
 
 class ModelInfo(BaseModel):

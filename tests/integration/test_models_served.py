@@ -83,7 +83,8 @@ def test_hot_reload_under_load_loses_nothing(trigger, service_factory, topics, b
     # Polling is off for the SIGHUP case, so only the signal can trigger the swap.
     args += ["--reload-interval-s", "0.2" if trigger == "new version appears" else "3600"]
     service = service_factory(*args).start()
-    events = valid_events(6_000, f"reload-{trigger}")
+    # Twelve seconds of load: the swap lands well inside it even on a busy machine.
+    events = valid_events(12_000, f"reload-{trigger}")
     load = PacedProducer(servers, topics[0], events, rate=1_000)
     load.start()
     wait_until(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consumer.encode import RecommendationEncoder, quote
+from consumer.encode import RecommendationEncoder, quote, shaping_fields
 from recommender.catalog import Catalog
 from recommender.features import AUDIO_FEATURES
 from schemas import Recommendations
@@ -57,7 +57,12 @@ def test_answers_validate_against_the_contract():
     rows = np.array([3, 1, 0, -1])
     scores = np.array([0.9, 0.5, 0.25, 0.0], dtype=np.float32)
     at = b'"2026-01-01T00:00:00.000+00:00"'
-    raw = encoder.encode('ev"1', "user\\1", None, rows, scores, with_features=True, generated_at=at)
+
+    def encode(with_features: bool) -> bytes:
+        body = encoder.items(rows, scores, with_features)
+        return encoder.answer('ev"1', "user\\1", None, body, generated_at=at)
+
+    raw = encode(with_features=True)
     answer = Recommendations.model_validate_json(raw)
     assert (
         answer.event_id == 'ev"1' and answer.user_id == "user\\1" and answer.seed_track_id is None
@@ -68,4 +73,17 @@ def test_answers_validate_against_the_contract():
     assert answer.items[0].cluster == 3
     assert answer.items[2].features == {f: 0.0 for f in AUDIO_FEATURES}
     # The cache gives the same bytes the second time.
-    assert encoder.encode('ev"1', "user\\1", None, rows, scores, True, at) == raw
+    assert encode(True) == raw
+
+
+def test_version_2_answers_carry_because_exhausted_and_constraints():
+    cat = catalog()
+    encoder = RecommendationEncoder(cat, "knn", "v1")
+    rows, scores = np.array([2, 0]), np.array([0.8, 0.4], dtype=np.float32)
+    body = encoder.items(rows, scores, because=(("tempo", "energy"), ("valence",)))
+    extra = shaping_fields(True, {"max_per_artist": 1, "min_tempo": 90.0})
+    raw = encoder.answer("e", None, "id-1", body, schema_version=2, extra=extra)
+    answer = Recommendations.model_validate_json(raw)
+    assert answer.user_id is None and answer.schema_version == 2 and answer.exhausted is True
+    assert answer.constraints == {"max_per_artist": 1, "min_tempo": 90.0}
+    assert [i.because for i in answer.items] == [["tempo", "energy"], ["valence"]]
