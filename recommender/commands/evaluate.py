@@ -40,6 +40,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument(
+        "--max-per-artist",
+        type=int,
+        default=0,
+        help="score lists of at most this many songs per artist, the query's artist counting "
+        "(0: no cap, the default; the service's default for version 2 selections is 2)",
+    )
+    parser.add_argument(
+        "--diversity",
+        type=float,
+        default=0.0,
+        help="re-rank by maximal marginal relevance at this diversity, 0..1 (0: similarity)",
+    )
+    parser.add_argument(
+        "--pool", type=int, help="neighbours the rules and MMR choose from (default 10 x k)"
+    )
+    parser.add_argument(
         "--progress-file",
         type=Path,
         help='write {"done": i, "total": n} JSON here after each model (for the HTTP API)',
@@ -65,7 +81,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         extra_label_columns=[args.label_column],
     )
     spec = EvaluationPlan(
-        args.label_column, args.k, args.queries, args.seed, args.train_fraction, args.label_mode
+        args.label_column,
+        args.k,
+        args.queries,
+        args.seed,
+        args.train_fraction,
+        args.label_mode,
+        max_per_artist=args.max_per_artist,
+        diversity=args.diversity,
+        pool=args.pool,
     )
     data = prepare(loaded.catalog, spec)
     models: dict[str, Any] = {}
