@@ -77,7 +77,8 @@ export const api = {
   select: (body) => request('POST', '/v1/selections', { body }),
   models: () => request('GET', '/v1/models'),
   clusters: (model) => request('GET', `/v1/clusters?model=${q(model)}`),
-  map: (model, limit) => request('GET', `/v1/map?model=${q(model)}&limit=${limit}`),
+  map: (model, limit, include = []) => request('GET', `/v1/map?model=${q(model)}&limit=${limit}`
+    + (include.length ? `&include=${include.map(q).join(',')}` : '')),
   status: () => request('GET', '/v1/status'),
   evaluations: () => request('GET', '/v1/evaluations'),
   evaluation: (id) => request('GET', `/v1/evaluations/${q(id)}`),

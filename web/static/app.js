@@ -120,6 +120,22 @@ const map = new LatentMap(byId('map'), {
   onHover: onMapHover,
 });
 
+// The map is a sample: the chosen song and its recommendations are asked for by id when it
+// lacks them, so they can always be highlighted. limit=1: only they are wanted.
+async function placeHighlighted() {
+  const model = state.model;
+  const missing = [map.seedId, ...map.recIds].filter((id) => id && !map.byId.has(id));
+  if (!map.points.length || !missing.length) return; // loadMap places them once it has points
+  try {
+    const answer = await api.map(model, 1, missing);
+    if (model !== state.model) return;
+    map.addPoints(answer.points || []);
+    mapCaption();
+  } catch {
+    // The caption already says which of them the map does not show.
+  }
+}
+
 async function loadMap(model) {
   const errorEl = byId('map-error');
   clearError(errorEl);
@@ -128,6 +144,7 @@ async function loadMap(model) {
     if (model !== state.model) return;
     map.setPoints(answer.points || []);
     mapCaption();
+    placeHighlighted();
     // The labels an evaluation can use are those of the tracks; learn them from one.
     if (answer.points && answer.points.length) trackDetails(answer.points[0].track_id).catch(() => {});
   } catch (err) {
@@ -161,9 +178,9 @@ async function loadClusters(model) {
 
 function describeModel() {
   const info = state.models.get(state.model);
-  byId('model-info').textContent = info
-    ? [info.metric, info.dimensions && `${info.dimensions} dimensions`, info.version].filter(Boolean).join(' · ')
-    : '';
+  // Each fact whole on its line: a version such as knn-cd99350ea751 is not split at its hyphen.
+  const facts = info ? [info.metric, info.dimensions && `${info.dimensions} dimensions`, info.version].filter(Boolean) : [];
+  byId('model-info').replaceChildren(...facts.flatMap((fact, i) => [i ? ' · ' : '', h('span', { class: 'nowrap' }, fact)]));
 }
 
 async function loadModels() {
@@ -248,6 +265,7 @@ const listening = new Listening({
   onHighlight: (seedId, recIds) => {
     map.setHighlight(seedId, recIds);
     mapCaption();
+    placeHighlighted();
   },
   onPublished: (ok) => {
     if (state.selectionRefused === !ok) return;

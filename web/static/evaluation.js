@@ -7,6 +7,9 @@ import { byId, h, showError, clearError } from './dom.js';
 const POLL_MS = 500;
 const QUERIES = 500;
 const MAX_POLL_FAILURES = 5;
+// Metric names as the report keys them, as a reader knows them.
+const METRIC_NAMES = { mrr: 'MRR', ndcg_at_k: 'nDCG@k' };
+const metricName = (key) => METRIC_NAMES[key] || key.replace(/_/g, ' ');
 const NO_LABELS = 'No label column is known yet: the catalog\'s songs show none. '
   + 'Labels (such as a genre) are what an evaluation scores against.';
 
@@ -69,7 +72,7 @@ export function setupEvaluation({ getK }) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'model'),
         h('th', { scope: 'col', class: 'num' }, 'P@1'),
         h('th', { scope: 'col', class: 'num' }, `P@${Math.max(...series.map(([, p]) => p.length))}`),
-        scalars.map((key) => h('th', { scope: 'col', class: 'num' }, key.replace(/_/g, ' '))))),
+        scalars.map((key) => h('th', { scope: 'col', class: 'num' }, metricName(key))))),
       h('tbody', {}, models.map(([name, m]) => {
         const p = Array.isArray(m.precision_at_k) ? m.precision_at_k : [];
         const cell = (v) => h('td', { class: 'num' }, typeof v === 'number' ? v.toFixed(3) : '–');

@@ -40,6 +40,15 @@ export class LatentMap {
     this.draw();
   }
 
+  // Points from another answer of the same projection (the map is a sample): added, not moved.
+  addPoints(points) {
+    const fresh = points.filter((p) => !this.byId.has(p.track_id));
+    if (!fresh.length) return;
+    this.points = [...this.points, ...fresh];
+    for (const p of fresh) this.byId.set(p.track_id, p);
+    this.draw();
+  }
+
   setHighlight(seedId, recIds) {
     this.seedId = seedId;
     this.recIds = recIds;
