@@ -1,0 +1,132 @@
+"""The page in headless Chromium on the real broker, service and API: a song chosen on the page
+is published to Kafka, answered by the service, and the live answer replaces the direct one
+with its click-to-answer latency. Skips only where Chromium or chromedriver is not installed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from harness import wait_until
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from embedded.broker import LocalBroker, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+MISSING = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+pytestmark = pytest.mark.skipif(
+    bool(MISSING),
+    reason=f"not installed: {', '.join(MISSING)} (Debian packages chromium, chromium-driver)",
+)
+
+LIVE_S = 20.0  # from the click to the live answer, on 2 shared cores under load
+
+
+@pytest.fixture
+def web(broker: LocalBroker, topics: tuple[str, str, str], tmp_path: Path) -> Iterator[str]:
+    """`python -m web` on this test's topics; its URL once ready and reading the output topic."""
+    input_topic, output_topic, _ = topics
+    port = free_port()
+    log = tmp_path / "web.log"
+    command = [
+        sys.executable, "-m", "web",
+        "--bootstrap-servers", broker.bootstrap_servers,
+        "--input-topic", input_topic, "--output-topic", output_topic,
+        "--port", str(port), "--instance-id", "web-browser-test",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"web exited {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            status = httpx.get(f"{url}/v1/status", timeout=2).json()
+            return bool(status["kafka"]) and httpx.get(f"{url}/readyz", timeout=2).is_success
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(ready, 60, "the API ready and reading the output topic")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    with tempfile.TemporaryDirectory(prefix="encore-chromium-") as profile:
+        for flag in (
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1400,900", f"--user-data-dir={profile}",
+        ):  # fmt: skip
+            options.add_argument(flag)
+        driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def wait(driver: WebDriver, timeout_s: float) -> WebDriverWait[WebDriver]:
+    return WebDriverWait(driver, timeout_s, poll_frequency=0.05)
+
+
+def test_a_song_chosen_on_the_page_is_answered_live_through_kafka(
+    service_factory, web: str, browser: WebDriver, tmp_path: Path
+) -> None:
+    with service_factory():
+        browser.get(web)
+        # Live: the status reads the output topic and this tab's answer stream is open.
+        state = browser.find_element(By.ID, "kafka-state")
+        wait(browser, 15).until(lambda d: state.get_attribute("data-state") == "up")
+        k = int(browser.find_element(By.ID, "k").get_attribute("value") or 0)
+
+        box = browser.find_element(By.ID, "search")
+        box.send_keys("Song 00007")
+        option = "#search-results [role='option'][data-track-id]"
+        wait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, option))
+        first = browser.find_element(By.CSS_SELECTOR, option)
+        track_id = first.get_attribute("data-track-id")
+        first.click()
+        clicked = time.monotonic()
+
+        recs = browser.find_element(By.ID, "recommendations")
+        wait(browser, LIVE_S).until(lambda d: recs.get_attribute("data-source") == "live")
+        seen_s = time.monotonic() - clicked
+        latency = browser.find_element(By.ID, "latency").text
+        assert re.fullmatch(r"\d+ ms", latency), latency
+        assert recs.get_attribute("data-event-id")
+        items = recs.find_elements(By.CSS_SELECTOR, "[data-track-id]")
+        assert len(items) >= k
+        # The live answer is the service's, and it is the same list the API answers directly.
+        direct = httpx.post(f"{web}/v1/recommendations", json={"track_id": track_id, "k": k})
+        assert [i.get_attribute("data-track-id") for i in items] == [
+            item["track_id"] for item in direct.json()["items"]
+        ]
+        assert browser.find_element(By.ID, "live-banner").get_attribute("hidden") is not None
+        shot = tmp_path / "live.png"
+        assert browser.save_screenshot(str(shot))
+        print(f"live answer: page says {latency}; seen {seen_s * 1000:.0f} ms after the click")
