@@ -20,7 +20,7 @@ from consumer.encode import shaping_fields, timestamp_now
 from consumer.serving import ModelSet, Served
 from recommender.errors import RequestError, UnknownTrack
 from recommender.shaping import Shape
-from schemas import DeadLetterReason, SongSelected
+from schemas import DeadLetterReason, RequestControls, SongSelected
 
 Headers = list[tuple[str, str | bytes | None]]
 
@@ -67,19 +67,8 @@ def _shaped(event: SongSelected) -> bool:
     )
 
 
-_CONTROL_FIELDS = frozenset(
-    {
-        "seed_track_ids",
-        "seed_weights",
-        "exclude_track_ids",
-        "exclude_artists",
-        "max_per_artist",
-        "explicit",
-        "diversity",
-        "pool",
-        "explain",
-    }
-)
+# Fields that shape an answer: setting one makes a selection a version 2 one.
+_CONTROL_FIELDS = frozenset(RequestControls.model_fields)
 
 
 def dead_letter_headers(message: Message, rejected: Rejected) -> Headers:

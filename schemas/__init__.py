@@ -12,6 +12,7 @@ from schemas.events import (
     Recommendations,
     RecommendedItem,
     RequestControls,
+    Selection,
     SongSelected,
 )
 from schemas.jsonschema import SCHEMA_FILES, render_schemas
@@ -29,6 +30,7 @@ __all__ = [
     "Recommendations",
     "RecommendedItem",
     "RequestControls",
+    "Selection",
     "SongSelected",
     "render_schemas",
 ]

@@ -111,12 +111,11 @@ class RequestControls(BaseModel):
         return {**given, **self.feature_controls}
 
 
-class SongSelected(RequestControls):
-    """A listener picked a song. Key: `user_id`. The seed: `features`, or `track_id` and/or
-    `seed_track_ids`."""
+class Selection(RequestControls):
+    """What any request for recommendations names: the seed (`features`, or `track_id` and/or
+    `seed_track_ids`), `k`, `model`, `with_features` and the request controls. `SongSelected`
+    adds the envelope; the HTTP API's `POST /v1/recommendations` body is this."""
 
-    event_id: NonEmpty = Field(description="Unique id of this selection; echoed in the answer.")
-    user_id: NonEmpty = Field(description="The listener; also the message key.")
     track_id: NonEmpty | None = Field(default=None, description="A catalog track id.")
     features: dict[str, float] | None = Field(
         default=None,
@@ -125,10 +124,6 @@ class SongSelected(RequestControls):
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="How many songs to return.")
     model: NonEmpty | None = Field(default=None, description="A loaded model; default if absent.")
     with_features: bool = Field(default=False, description="Return each item's audio features.")
-    timestamp: datetime | int | None = Field(
-        default=None, description="When the song was picked: RFC 3339, or epoch milliseconds."
-    )
-    schema_version: int = Field(default=1, ge=1, le=SCHEMA_VERSION)
 
     @model_validator(mode="after")
     def _one_seed(self) -> Self:
@@ -144,6 +139,18 @@ class SongSelected(RequestControls):
         """The catalog seeds in order: track_id first, then seed_track_ids, duplicates once."""
         ids = ([self.track_id] if self.track_id is not None else []) + (self.seed_track_ids or [])
         return list(dict.fromkeys(ids))
+
+
+class SongSelected(Selection):
+    """A listener picked a song. Key: `user_id`. The seed: `features`, or `track_id` and/or
+    `seed_track_ids`."""
+
+    event_id: NonEmpty = Field(description="Unique id of this selection; echoed in the answer.")
+    user_id: NonEmpty = Field(description="The listener; also the message key.")
+    timestamp: datetime | int | None = Field(
+        default=None, description="When the song was picked: RFC 3339, or epoch milliseconds."
+    )
+    schema_version: int = Field(default=1, ge=1, le=SCHEMA_VERSION)
 
 
 class RecommendedItem(BaseModel):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from schemas import MAX_K, SCHEMA_VERSION, Recommendations, RequestControls
+from schemas import MAX_K, SCHEMA_VERSION, Recommendations, Selection
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 _STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
@@ -32,26 +32,9 @@ class TrackDetail(TrackSummary):
     labels: dict[str, str | None] = Field(description="The catalog's label columns")
 
 
-class RecommendationRequest(RequestControls):
+class RecommendationRequest(Selection):
     """A `SongSelected` without `event_id` and `user_id`: the seed (`features`, or `track_id`
     and/or `seed_track_ids`), `k`, `model`, `with_features` and the request controls."""
-
-    track_id: NonEmpty | None = Field(None, description="A catalog track id")
-    features: dict[str, float] | None = Field(
-        None, description="Every catalog feature of a song not in the catalog"
-    )
-    k: int | None = Field(None, ge=1, le=MAX_K, description="How many songs (default: --k)")
-    model: NonEmpty | None = Field(None, description="A loaded model (default: the first)")
-    with_features: bool = Field(False, description="Also return each item's audio features")
-
-    @model_validator(mode="after")
-    def _one_seed(self) -> Self:
-        by_tracks = self.track_id is not None or self.seed_track_ids is not None
-        if by_tracks == (self.features is not None):
-            raise ValueError(
-                "exactly one of features and a catalog seed (track_id, seed_track_ids) is required"
-            )
-        return self
 
     def event(self, event_id: str, user_id: str) -> dict[str, Any]:
         """The `SongSelected` this request stands for, as JSON-ready values."""
