@@ -1,9 +1,37 @@
-"""The audio features Encore understands, and the ranges a valid value lies in."""
+"""The features Encore understands: their names, feature sets, encodings and valid ranges.
+
+A catalog's feature matrix holds, in this order, the nine audio features and the extras it
+was loaded with. `--features` takes a feature set or a comma list of names:
+
+- `audio`: the nine audio features;
+- `auto`: the nine plus every extra the export carries (a column for its source role with at
+  least half of its values valid), in the order of `EXTRA_FEATURES`.
+
+How each extra is encoded (`recommender.ingest.encoding` computes them; a row missing an extra
+or holding an invalid value takes the catalog's median, see `recommender.ingest.loader`):
+
+| feature | source column (role) | encoding |
+|---|---|---|
+| `year` | a year, or the first four digits of a release date | as is |
+| `popularity` | 0..100 | as is |
+| `key_sin`, `key_cos` | `key`, a pitch class 0..11 (letters accepted) | see below |
+| `mode` | major/minor | 1/0 |
+| `log_duration` | `duration_ms` (ms, s or minutes) | natural log of the duration in seconds |
+| `explicit` | true/false | 1/0 |
+| `time_signature` | beats per bar | as is |
+
+The key is its place on the circle of fifths, the angle `2π·(7·key mod 12)/12` as sine and
+cosine, so keys a fifth apart (C and G) are neighbours and a semitone apart (C and C#) are far;
+a key not detected (-1) is the centre (0, 0). The raw roles (`key`, `duration_ms`) can still
+be named in a list; `auto` uses the encodings. A feature seed may give a derived feature's
+source instead of it (`key` for `key_sin` and `key_cos`), and may leave out extras:
+`recommender.ingest.imputation` fills them in.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 # The nine Spotify audio features every catalog carries, in the order of the feature matrix.
 AUDIO_FEATURES: tuple[str, ...] = (
@@ -18,6 +46,28 @@ AUDIO_FEATURES: tuple[str, ...] = (
     "valence",
 )
 
+# The extras `auto` appends when the catalog has their source, in this order.
+EXTRA_FEATURES: tuple[str, ...] = (
+    "year",
+    "popularity",
+    "key_sin",
+    "key_cos",
+    "mode",
+    "log_duration",
+    "explicit",
+    "time_signature",
+)
+
+# Features computed from another column (their source role); every other feature is a role.
+DERIVED_FROM: dict[str, str] = {
+    "key_sin": "key",
+    "key_cos": "key",
+    "log_duration": "duration_ms",
+}
+
+FEATURE_SETS: tuple[str, ...] = ("auto", "audio")
+DEFAULT_FEATURE_SET = "auto"
+
 # Closed ranges of a valid value. Spotify's API documents [0, 1] for the ratios, loudness in
 # dB (typically -60..0, a few masters go slightly above 0) and tempo in BPM.
 FEATURE_RANGES: dict[str, tuple[float, float]] = {
@@ -30,14 +80,49 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "speechiness": (0.0, 1.0),
     "tempo": (1e-6, 300.0),
     "valence": (0.0, 1.0),
-    # Optional extras (issue 4): encoded numerically when selected.
+    # Extras, and the raw roles that derived extras come from.
     "key": (-1.0, 11.0),
     "mode": (0.0, 1.0),
     "popularity": (0.0, 100.0),
     "explicit": (0.0, 1.0),
     "year": (1900.0, 2100.0),
     "duration_ms": (1.0, 3.6e6),
+    "time_signature": (0.0, 7.0),
+    "key_sin": (-1.0, 1.0),
+    "key_cos": (-1.0, 1.0),
+    "log_duration": (math.log(1e-3), math.log(3600.0)),
 }
+
+
+def source_role(feature: str) -> str:
+    """The export column role a feature is read from: `key` for `key_sin`, else itself."""
+    return DERIVED_FROM.get(feature, feature)
+
+
+def requested_features(features: str | Iterable[str]) -> str | tuple[str, ...]:
+    """A `--features` value as a feature set name (`auto`, `audio`) or a tuple of names.
+
+    Accepts `"auto"`, `["auto"]`, `"a,b"` or `["a", "b"]`.
+    """
+    names = features.split(",") if isinstance(features, str) else list(features)
+    names = [n.strip() for n in names if n.strip()]
+    if len(names) == 1 and names[0] in FEATURE_SETS:
+        return names[0]
+    return tuple(names)
+
+
+def resolve_features(features: str | Iterable[str], available: Collection[str]) -> tuple[str, ...]:
+    """The feature names a catalog is loaded with, given the roles its export can supply.
+
+    `auto` adds each extra whose source role is `available`; a list is returned as it is.
+    """
+    requested = requested_features(features)
+    if requested == "audio":
+        return AUDIO_FEATURES
+    if requested == "auto":
+        return AUDIO_FEATURES + tuple(f for f in EXTRA_FEATURES if source_role(f) in available)
+    assert isinstance(requested, tuple)
+    return requested
 
 
 def feature_problems(values: Mapping[str, float], required: tuple[str, ...]) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from recommender.evaluation import EvaluationPlan, builders, evaluate, plots, prepare, report
-from recommender.features import AUDIO_FEATURES
+from recommender.features import DEFAULT_FEATURE_SET
 from recommender.ingest import first_label, load_catalog
 
 
@@ -31,7 +31,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="songs held out for label-trained models; never queries or candidates",
     )
     parser.add_argument("--label-mode", choices=("all", "first"), default="all")
-    parser.add_argument("--features", default=",".join(AUDIO_FEATURES))
+    parser.add_argument(
+        "--features",
+        default=DEFAULT_FEATURE_SET,
+        help="auto (the nine audio features and every extra the catalog has), audio, or a list",
+    )
     parser.add_argument(
         "--model-options",
         type=json.loads,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from recommender.errors import CatalogError
 from recommender.features import FEATURE_RANGES
 from recommender.text import song_keys
 
@@ -67,6 +68,40 @@ def reject_out_of_range(
             counts[name] = int(outside.sum())
         bad |= outside
     return frame[~bad], counts, int(bad.sum())
+
+
+def valid_share(values: pd.Series, feature: str) -> float:
+    """Share of values that are finite and inside the feature's range."""
+    return float(_valid(values.to_numpy(np.float64), feature).mean()) if len(values) else 0.0
+
+
+def _valid(values: np.ndarray, feature: str) -> np.ndarray:
+    low, high = FEATURE_RANGES[feature]
+    with np.errstate(invalid="ignore"):
+        valid: np.ndarray = np.isfinite(values) & (values >= low) & (values <= high)
+    return valid
+
+
+def impute_extras(
+    frame: pd.DataFrame, extras: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Missing or out-of-range values of each extra replaced by the median of its valid ones.
+
+    An extra describes a song less than its audio does (a missing release date should not
+    cost the song its place in the catalog), so it is filled in rather than the row dropped.
+    Returns the frame and, per extra, how many values were filled.
+    """
+    frame = frame.copy()
+    counts: dict[str, int] = {}
+    for name in extras:
+        values = frame[name].to_numpy(np.float64)
+        valid = _valid(values, name)
+        if not valid.any():
+            raise CatalogError(f"the catalog has no valid value of {name!r}")
+        if not valid.all():
+            counts[name] = int((~valid).sum())
+            frame[name] = np.where(valid, values, float(np.median(values[valid])))
+    return frame, counts
 
 
 def collapse_duplicates(

@@ -1,8 +1,11 @@
 """Turn source columns into Encore's canonical ones: ids, display text, numeric features.
 
-Encodings of the optional extras: `explicit` true/false/yes/no/1/0 -> 1/0; `mode`
+Roles of the optional extras: `explicit` true/false/yes/no/1/0 -> 1/0; `mode`
 major/minor -> 1/0; `key` as a pitch class 0..11 (-1 = unknown), letter names accepted;
-`year` from a year or the first four digits of a date; `duration_ms` from ms, s or minutes.
+`year` from a year or the first four digits of a date; `duration_ms` from ms, s or minutes;
+`time_signature` as a number. Derived features (`recommender.features.DERIVED_FROM`) are
+computed from those roles by `derived_feature`, the same function for a catalog column and
+for one seed's value.
 """
 
 from __future__ import annotations
@@ -88,6 +91,32 @@ def _duration(series: pd.Series, header: str) -> pd.Series:
     if folded.endswith(("_s", "sec")) or (folded == "duration" and values.median() < 10_000):
         return values * 1000.0
     return values
+
+
+def key_on_circle_of_fifths(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pitch classes -> (sin, cos) of their angle on the circle of fifths; -1 (no key detected)
+    -> (0, 0), the centre; NaN stays NaN (missing, imputed later)."""
+    key = np.asarray(key, dtype=np.float64)
+    angle = 2.0 * np.pi * np.mod(7.0 * np.round(key), 12.0) / 12.0
+    unknown = key < 0
+    return np.where(unknown, 0.0, np.sin(angle)), np.where(unknown, 0.0, np.cos(angle))
+
+
+def log_duration(duration_ms: np.ndarray) -> np.ndarray:
+    """Milliseconds -> natural log of seconds; a non-positive duration -> NaN (missing)."""
+    seconds = np.asarray(duration_ms, dtype=np.float64) / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(seconds > 0, np.log(np.where(seconds > 0, seconds, 1.0)), np.nan)
+
+
+def derived_feature(feature: str, source: np.ndarray) -> np.ndarray:
+    """The values of a derived feature (`key_sin`, `key_cos`, `log_duration`) from its source."""
+    if feature in ("key_sin", "key_cos"):
+        sin, cos = key_on_circle_of_fifths(source)
+        return sin if feature == "key_sin" else cos
+    if feature == "log_duration":
+        return log_duration(source)
+    raise ValueError(f"{feature!r} is not a derived feature")
 
 
 def numeric_column(role: str, series: pd.Series, header: str) -> pd.Series:

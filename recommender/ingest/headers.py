@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from recommender.errors import HeaderError
+from recommender.features import DERIVED_FROM, source_role
 
 # Role -> accepted (folded) header names, preferred first.
 IDENTITY_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -42,7 +43,7 @@ FEATURE_SYNONYMS: dict[str, tuple[str, ...]] = {
     # Optional extras, encoded by `recommender.ingest.encoding` when present.
     "key": ("key", "track_key"),
     "mode": ("mode",),
-    "popularity": ("popularity", "track_popularity"),
+    "popularity": ("popularity", "track_popularity", "song_popularity"),
     "explicit": ("explicit", "is_explicit"),
     "year": (
         "year",
@@ -52,6 +53,7 @@ FEATURE_SYNONYMS: dict[str, tuple[str, ...]] = {
         "album_release_date",
     ),
     "duration_ms": ("duration_ms", "duration", "duration_s", "duration_sec", "duration_min"),
+    "time_signature": ("time_signature", "time_sig", "timesignature"),
 }
 
 # Columns whose values are labels: duplicates keep the union of them (see `cleaning`).
@@ -96,21 +98,25 @@ def _find(folded: dict[str, str], synonyms: Sequence[str], taken: set[str]) -> s
 
 
 def match_headers(headers: Iterable[object], features: Sequence[str]) -> HeaderMatch:
-    """Map identity roles, the requested features and any optional extras to source headers."""
+    """Map identity roles, the requested features and any optional extras to source headers.
+
+    A derived feature (`key_sin`) requires its source role (`key`).
+    """
     names = [str(h) for h in headers]
     folded: dict[str, str] = {}
     for header in names:
         folded.setdefault(fold_header(header), header)
-    unknown = [f for f in features if f not in FEATURE_SYNONYMS]
+    unknown = [f for f in features if source_role(f) not in FEATURE_SYNONYMS]
     if unknown:
-        raise HeaderError(f"unknown features {unknown}; known: {sorted(FEATURE_SYNONYMS)}")
+        known = sorted({*FEATURE_SYNONYMS, *DERIVED_FROM})
+        raise HeaderError(f"unknown features {unknown}; known: {known}")
     mapping: dict[str, str] = {}
     roles = {**IDENTITY_SYNONYMS, **FEATURE_SYNONYMS}
     for role, synonyms in roles.items():
         source = _find(folded, synonyms, set(mapping.values()))
         if source is not None:
             mapping[role] = source
-    missing = [f for f in features if f not in mapping]
+    missing = list(dict.fromkeys(source_role(f) for f in features if source_role(f) not in mapping))
     if "track_id" not in mapping:
         missing += [r for r in ("track_name", "artist") if r not in mapping]
     if missing:

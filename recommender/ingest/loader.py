@@ -11,9 +11,19 @@ import pandas as pd
 
 from recommender.catalog import Catalog
 from recommender.errors import CatalogError
-from recommender.features import AUDIO_FEATURES
+from recommender.features import (
+    AUDIO_FEATURES,
+    DERIVED_FROM,
+    FEATURE_RANGES,
+    requested_features,
+    resolve_features,
+    source_role,
+)
 from recommender.ingest import cleaning, encoding
 from recommender.ingest.headers import HeaderMatch, label_columns, match_headers
+
+# `auto` uses an extra only when at least this share of the export's values of it are valid.
+AUTO_MIN_VALID = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class CleaningReport:
     duplicate_track_ids: int  # rows merged into an earlier row with the same track id
     duplicate_songs: int  # rows kept that repeat an earlier song (same name+artist)
     rows_kept: int
+    imputed: dict[str, int] = field(default_factory=dict)  # extra -> values filled by median
 
     @property
     def dropped(self) -> dict[str, int]:
@@ -68,9 +79,29 @@ def canonical_frame(raw: pd.DataFrame, schema: HeaderMatch) -> pd.DataFrame:
     return frame
 
 
+def add_derived(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """The derived features (`key_sin`, `log_duration`, ...) as columns, from their sources."""
+    frame = frame.copy()
+    for name in features:
+        if name in DERIVED_FROM:
+            frame[name] = encoding.derived_feature(name, frame[source_role(name)].to_numpy())
+    return frame
+
+
+def usable_roles(frame: pd.DataFrame, schema: HeaderMatch) -> set[str]:
+    """Feature roles the export maps with at least `AUTO_MIN_VALID` of their values valid."""
+    return {
+        role
+        for role in schema.mapping
+        if role in FEATURE_RANGES and cleaning.valid_share(frame[role], role) >= AUTO_MIN_VALID
+    }
+
+
 def clean(
     frame: pd.DataFrame, features: Sequence[str], labels: Sequence[str]
 ) -> tuple[pd.DataFrame, CleaningReport]:
+    """Audio features are required (a row missing one, or out of range, is dropped); extras
+    are filled in with their median (`cleaning.impute_extras`)."""
     rows_read = len(frame)
     # An id that is empty after trimming cannot be served: derive one from name+artist.
     empty = frame["track_id"] == ""
@@ -79,31 +110,37 @@ def clean(
         frame.loc[empty, "track_id"] = encoding.derived_ids(
             frame.loc[empty, "track_name"], frame.loc[empty, "artist"]
         )
-    frame, missing = cleaning.drop_missing(frame, features)
-    frame, per_feature, rejected = cleaning.reject_out_of_range(frame, features)
+    required = [f for f in features if f in AUDIO_FEATURES]
+    frame, missing = cleaning.drop_missing(frame, required)
+    frame, per_feature, rejected = cleaning.reject_out_of_range(frame, required)
+    frame, imputed = cleaning.impute_extras(frame, [f for f in features if f not in required])
     frame, same_id, same_song = cleaning.collapse_duplicates(frame, labels)
     report = CleaningReport(
-        rows_read, missing, per_feature, rejected, same_id, same_song, rows_kept=len(frame)
+        rows_read, missing, per_feature, rejected, same_id, same_song, len(frame), imputed
     )
     return frame, report
 
 
 def load_catalog(
     path: str | Path,
-    feature_names: Iterable[str] = AUDIO_FEATURES,
+    feature_names: str | Iterable[str] = AUDIO_FEATURES,
     extra_label_columns: Iterable[str] = (),
 ) -> LoadResult:
     """Read a CSV export, map its headers, clean it and build the catalog.
 
-    Label columns (genre/playlist columns, plus `extra_label_columns`) keep the union of a
-    song's labels, '|'-joined (see `recommender.ingest.cleaning`).
+    `feature_names` is a feature set (`auto`, `audio`) or a list of names (see
+    `recommender.features`). Label columns (genre/playlist columns, plus
+    `extra_label_columns`) keep the union of a song's labels, '|'-joined (see
+    `recommender.ingest.cleaning`).
     """
-    features = tuple(feature_names)
+    requested = requested_features(feature_names)
     raw = _read_csv(Path(path))
-    schema = match_headers(raw.columns, features)
+    schema = match_headers(raw.columns, AUDIO_FEATURES if isinstance(requested, str) else requested)
     labels = [*label_columns(raw.columns, schema.mapping)]
     labels += [c for c in extra_label_columns if c in raw.columns and c not in labels]
-    frame, report = clean(canonical_frame(raw, schema), features, labels)
+    frame = canonical_frame(raw, schema)
+    features = resolve_features(requested, usable_roles(frame, schema))
+    frame, report = clean(add_derived(frame, features), features, labels)
     identity = ("track_id", "track_name", "artist")
     extra = [c for c in frame.columns if c not in identity and c not in features]
     frame[list(features)] = frame[list(features)].astype(np.float32)
@@ -111,7 +148,7 @@ def load_catalog(
     return LoadResult(catalog, schema, report, tuple(labels))
 
 
-def read_catalog(path: str | Path, feature_names: Iterable[str] = AUDIO_FEATURES) -> Catalog:
+def read_catalog(path: str | Path, feature_names: str | Iterable[str] = AUDIO_FEATURES) -> Catalog:
     """The cleaned catalog of any known export, without the report."""
     return load_catalog(path, feature_names=feature_names).catalog
 

@@ -20,6 +20,9 @@ def describe(result: LoadResult) -> str:
         f"dropped, out of range: {report.rejected_out_of_range}",
     ]
     lines += [f"  {name}: {count}" for name, count in report.out_of_range.items()]
+    if report.imputed:
+        lines.append("extras filled with the catalog median (missing or invalid):")
+        lines += [f"  {name}: {count}" for name, count in report.imputed.items()]
     lines += [
         f"merged, same track id: {report.duplicate_track_ids}",
         f"rows kept: {report.rows_kept} ({len(catalog.canonical_rows)} songs; "

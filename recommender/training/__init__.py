@@ -1,5 +1,5 @@
-"""Offline work that fits models: the autoencoder (torch), the label-trained model
-(scikit-learn), synthetic catalogs. Serving never imports this package.
+"""Offline work that fits models: the autoencoder and the label-trained `supervised` network
+(torch), synthetic catalogs. Serving never imports this package.
 
 `train_model(name, catalog)` fits any model of `recommender.registry`; the fitting functions
 named there that need torch or scikit-learn live here.

@@ -9,8 +9,6 @@ from __future__ import annotations
 import copy
 import itertools
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,7 @@ from tqdm.auto import tqdm
 from recommender.embeddings.encoder import AutoencoderConfig, EncoderEmbedding
 from recommender.embeddings.quantiles import QuantileNormal
 from recommender.recommender import TrainingCurve
+from recommender.training.threads import single_thread
 
 if TYPE_CHECKING:
     from recommender.catalog import Catalog
@@ -32,7 +31,7 @@ def build_network(
 ) -> tuple[nn.Sequential, nn.Sequential]:
     """(encoder, decoder): mirrored stacks of Linear layers; the encoder starts with input
     dropout when the config asks for it (active in training only)."""
-    sizes = [n_features, *config.hidden, config.latent_dim]
+    sizes = [n_features, *config.hidden, config.latent_for(n_features)]
     encoder = _stack(sizes, config.relu_latent)
     if config.input_dropout > 0:
         encoder.insert(0, nn.Dropout(config.input_dropout))
@@ -78,7 +77,7 @@ def train_autoencoder(
     """
     started = time.perf_counter()
     inputs = QuantileNormal.fit(scaled) if config.quantile_inputs else None
-    with _single_thread():
+    with single_thread():
         torch.manual_seed(config.seed)
         mapped = inputs.transform(scaled) if inputs is not None else scaled
         data = torch.from_numpy(np.ascontiguousarray(mapped, dtype=np.float32))
@@ -141,15 +140,3 @@ def _mse(model: nn.Module, data: torch.Tensor) -> float:
     model.eval()
     with torch.no_grad():
         return float(nn.functional.mse_loss(model(data), data))
-
-
-@contextmanager
-def _single_thread() -> Iterator[None]:
-    # A 9-input network is far too small to gain from threads, and a fixed thread count keeps
-    # float reductions in the same order, run after run.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -1,88 +1,225 @@
-"""`metric`: a label-trained embedding, the standardised features plus label-probability blocks.
+"""`supervised`: a torch network trained on label columns, served as numpy arrays.
 
-Gradient-boosted trees learn P(label | features) for each label column on a training catalog;
-the embedding is `[scaled, weight * sqrt(P(column_1 | scaled)), ...]`, so neighbours must be
-close in sound *and* in how their sound reads as a label. With the square roots the distance
-between two blocks is their Hellinger distance, which counts a difference between small
-probabilities for more than the euclidean distance of the probabilities does. A finer
-auxiliary column (say `playlist_subgenre` beside `playlist_genre`) adds a block. Songs with
-several labels count once per label in training. Train it only on songs disjoint from anything
-it is evaluated on (see `recommender.evaluation`). Trees are not a few arrays, so this model
-is not saved as an artifact: the evaluation trains it in place.
+One shared trunk of ReLU layers over the (optionally quantile-normal) standardised features,
+one softmax head per label column (a genre column, and optionally finer ones such as a
+subgenre). Targets are soft: a song with several labels (`"pop|edm"`) spreads its target evenly
+over them, a song without a label in a column adds nothing to that head's loss, and a label
+held by a single song is just a class. Trained with Adam on cross-entropy, early stopping on a
+validation share of the songs; seeded and single-threaded, so the same data, options and seed
+give the same weights. The served embedding is `recommender.embeddings.supervised`.
+
+Train it only on songs disjoint from anything it is evaluated on (see `recommender.evaluation`).
 """
 
 from __future__ import annotations
 
+import copy
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits
+import torch
+from torch import nn
+from tqdm.auto import tqdm
 
 from recommender.build import build
 from recommender.catalog import Catalog
-from recommender.errors import ArtifactError
+from recommender.embeddings.quantiles import QuantileNormal
+from recommender.embeddings.supervised import SupervisedEmbedding
+from recommender.errors import ConfigurationError
 from recommender.ingest import split_labels
-from recommender.recommender import Recommender
+from recommender.recommender import Recommender, TrainingCurve
+from recommender.training.threads import single_thread
+
+__all__ = ["LabelNetwork", "fit", "label_targets", "train_supervised"]
 
 
 @dataclass(frozen=True)
-class LabelProbabilityEmbedding:
-    classifiers: tuple[HistGradientBoostingClassifier, ...]
-    weight: float
-    sqrt: bool = True
+class Targets:
+    """One label column's soft targets over the training songs."""
 
-    def state(self) -> dict[str, np.ndarray]:
-        raise ArtifactError("the metric model is trees, not arrays: it is never saved")
-
-    def transform(self, scaled: np.ndarray) -> np.ndarray:
-        scaled = np.asarray(scaled, dtype=np.float32)
-        with threadpool_limits(1):
-            probabilities = [c.predict_proba(scaled) for c in self.classifiers]
-        blocks = [self.weight * (np.sqrt(p) if self.sqrt else p) for p in probabilities]
-        return np.hstack([scaled, *blocks]).astype(np.float32)
+    column: str
+    names: list[str]
+    values: np.ndarray  # (n, n_labels) float32; a labelled row sums to 1, an unlabelled to 0
 
 
-def training_pairs(scaled: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One (features, label) pair per label of each row; unlabelled rows are skipped."""
-    sets = [sorted(split_labels(v)) for v in labels]
-    counts = np.array([len(s) for s in sets], dtype=np.int64)
-    return np.repeat(scaled, counts, axis=0), np.array([x for s in sets for x in s], dtype=str)
+def label_targets(values: Sequence[object]) -> tuple[np.ndarray, list[str]]:
+    """Soft targets: each label of a song gets an equal share; unlabelled songs get zeros."""
+    sets = [split_labels(v) for v in values]
+    names = sorted(set().union(*sets)) if sets else []
+    position = {name: j for j, name in enumerate(names)}
+    targets = np.zeros((len(sets), len(names)), dtype=np.float32)
+    for i, labels in enumerate(sets):
+        if labels:
+            targets[i, [position[label] for label in labels]] = 1.0 / len(labels)
+    return targets, names
 
 
-def fit_classifier(
-    scaled: np.ndarray, labels: np.ndarray, options: dict[str, Any]
-) -> HistGradientBoostingClassifier:
-    x, y = training_pairs(scaled, labels)
-    if len(np.unique(y)) < 2:
-        raise ValueError("the metric model needs at least two distinct labels to train on")
-    classifier = HistGradientBoostingClassifier(
-        max_iter=int(options["iterations"]),
-        learning_rate=float(options["learning_rate"]),
-        early_stopping=True,
-        random_state=int(options["seed"]),
-    )
-    # One thread: OpenMP spin-waiting on a shared machine costs far more than it saves here.
-    with threadpool_limits(1):
-        return classifier.fit(x, y)
+class LabelNetwork(nn.Module):
+    """Trunk of Linear+ReLU(+Dropout) layers, then one Linear head (logits) per label column."""
+
+    def __init__(
+        self, n_features: int, hidden: Sequence[int], n_labels: Sequence[int], dropout: float
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = n_features
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        self.trunk = nn.Sequential(*layers)
+        self.heads = nn.ModuleList(nn.Linear(width, n) for n in n_labels)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        hidden = self.trunk(x)
+        return [head(hidden) for head in self.heads]
+
+    def export(
+        self, weight: float, sqrt: bool, inputs: QuantileNormal | None
+    ) -> SupervisedEmbedding:
+        trunk = [m for m in self.trunk if isinstance(m, nn.Linear)]
+        heads = [m for m in self.heads if isinstance(m, nn.Linear)]
+        return SupervisedEmbedding(_arrays(trunk), _arrays(heads), weight, sqrt, inputs)
+
+
+def _arrays(linears: Sequence[nn.Linear]) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    weights = tuple(np.asarray(m.weight.detach().numpy().T, np.float32).copy() for m in linears)
+    biases = tuple(np.asarray(m.bias.detach().numpy(), np.float32).copy() for m in linears)
+    return weights, biases
 
 
 def fit(
     scaled: np.ndarray, catalog: Catalog, options: dict[str, Any], progress: bool
-) -> tuple[LabelProbabilityEmbedding, None]:
-    """The registry's fitting function for `metric`: trees on the labels of one row per song."""
+) -> tuple[SupervisedEmbedding, TrainingCurve]:
+    """The registry's fitting function for `supervised`: one row per song, its label columns."""
     songs = catalog.canonical_rows
     columns = [options["label_column"], *options["extra_label_columns"]]
-    classifiers = tuple(
-        fit_classifier(scaled[songs], catalog.labels(c)[songs], options) for c in columns
-    )
-    embedding = LabelProbabilityEmbedding(
-        classifiers, float(options["weight"]), bool(options["sqrt_probabilities"])
-    )
-    return embedding, None
+    targets = []
+    for column in columns:
+        values, names = label_targets(catalog.labels(column)[songs])
+        if len(names) < 2:
+            raise ConfigurationError(
+                f"the supervised model needs at least two distinct labels in {column!r} "
+                f"to train on, found {len(names)}"
+            )
+        targets.append(Targets(column, names, values))
+    labelled = np.flatnonzero(np.any([t.values.sum(axis=1) > 0 for t in targets], axis=0))
+    x = scaled[songs][labelled]
+    return train_network(x, [t.values[labelled] for t in targets], options, progress, targets)
 
 
-def train_metric(catalog: Catalog, *, options: dict[str, Any] | None = None) -> Recommender:
+def train_network(
+    x: np.ndarray,
+    targets: list[np.ndarray],
+    options: dict[str, Any],
+    progress: bool,
+    described: Sequence[Targets] = (),
+) -> tuple[SupervisedEmbedding, TrainingCurve]:
+    """Fit the network on features (n, d) and soft targets; keep the best validation epoch."""
+    started = time.perf_counter()
+    seed = int(options["seed"])
+    inputs = QuantileNormal.fit(x) if options["quantile_inputs"] and len(x) > 1 else None
+    with single_thread():
+        torch.manual_seed(seed)
+        mapped = inputs.transform(x) if inputs is not None else x
+        data = torch.from_numpy(np.ascontiguousarray(mapped, dtype=np.float32))
+        labels = [torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32)) for t in targets]
+        train, val = _split(len(data), float(options["validation_split"]), seed)
+        network = LabelNetwork(
+            data.shape[1],
+            options["hidden"],
+            [t.shape[1] for t in labels],
+            float(options["dropout"]),
+        )
+        optimiser = torch.optim.Adam(
+            network.parameters(),
+            lr=float(options["learning_rate"]),
+            weight_decay=float(options["weight_decay"]),
+        )
+        shuffle = torch.Generator().manual_seed(seed)
+        train_curve: list[float] = []
+        val_curve: list[float] = []
+        best, best_epoch, best_state = float("inf"), 0, copy.deepcopy(network.state_dict())
+        epochs = tqdm(
+            range(int(options["epochs"])), desc="epochs", leave=False, disable=not progress
+        )
+        for epoch in epochs:
+            _epoch(network, optimiser, data[train], [t[train] for t in labels], options, shuffle)
+            train_curve.append(_loss(network, data[train], [t[train] for t in labels]))
+            if len(val):
+                val_curve.append(_loss(network, data[val], [t[val] for t in labels]))
+            watched = val_curve[-1] if len(val) else train_curve[-1]
+            epochs.set_postfix(train=f"{train_curve[-1]:.4f}", val=f"{watched:.4f}")
+            if watched < best:
+                best, best_epoch = watched, epoch
+                best_state = copy.deepcopy(network.state_dict())
+            elif epoch - best_epoch >= int(options["patience"]):
+                break
+        epochs.close()
+        network.load_state_dict(best_state)
+        network.eval()
+    embedding = network.export(
+        float(options["weight"]), bool(options["sqrt_probabilities"]), inputs
+    )
+    extra = {
+        "loss": "cross-entropy",
+        "training_songs": len(x),
+        "labels": {t.column: t.names for t in described},
+    }
+    seconds = time.perf_counter() - started
+    return embedding, TrainingCurve(
+        tuple(train_curve), tuple(val_curve), best_epoch, seconds, extra
+    )
+
+
+def _split(n: int, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    n_val = round(n * share)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 1))
+    if n_val == 0 or n_val >= n:
+        return order, order[:0]
+    return order[n_val:], order[:n_val]
+
+
+def _soft_cross_entropy(logits: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
+    """Sum over heads of the mean cross-entropy over the rows labelled in that head."""
+    total = torch.zeros(())
+    for head, target in zip(logits, targets, strict=True):
+        per_row = -(target * torch.log_softmax(head, dim=1)).sum(dim=1)
+        labelled = target.sum(dim=1) > 0
+        if labelled.any():
+            total = total + per_row[labelled].mean()
+    return total
+
+
+def _epoch(
+    network: LabelNetwork,
+    optimiser: torch.optim.Optimizer,
+    data: torch.Tensor,
+    targets: list[torch.Tensor],
+    options: dict[str, Any],
+    generator: torch.Generator,
+) -> None:
+    network.train()
+    order = torch.randperm(len(data), generator=generator)
+    batch_size = int(options["batch_size"])
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        optimiser.zero_grad()
+        loss = _soft_cross_entropy(network(data[batch]), [t[batch] for t in targets])
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimiser.step()
+
+
+def _loss(network: LabelNetwork, data: torch.Tensor, targets: list[torch.Tensor]) -> float:
+    network.eval()
+    with torch.no_grad():
+        return float(_soft_cross_entropy(network(data), targets))
+
+
+def train_supervised(catalog: Catalog, *, options: dict[str, Any] | None = None) -> Recommender:
     """Fit on `catalog`'s labels (one row per song) and return a recommender over it."""
-    return build("metric", catalog, options)
+    return build("supervised", catalog, options)

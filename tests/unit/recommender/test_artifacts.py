@@ -29,6 +29,7 @@ OPTIONS = {
     "knn-cosine": {"clusters": 3},
     "pca": {"components": 4, "clusters": 3},
     "autoencoder": {"epochs": 5, "batch_size": 16, "clusters": 3},
+    "supervised": {"epochs": 5, "batch_size": 16, "clusters": 3},
 }
 
 

@@ -97,11 +97,11 @@ def test_encoder_state_round_trip(scaled):
 
 
 def test_defaults_and_the_original_network():
-    # Defaults by measurement on spotify_songs.csv (docs/quality.md); the original
-    # input -> 12 -> 6 network on standardised features stays one set of options away.
+    # Defaults by mean rank across the development catalogs (docs/quality.md); the issue's
+    # original input -> 12 -> 6 network on standardised features stays one set of options away.
     default = AutoencoderConfig()
-    assert (default.hidden, default.latent_dim) == ((64,), 8)
-    assert default.quantile_inputs and default.input_dropout == 0.2
+    assert (default.hidden, default.latent_dim, default.latent_for(9)) == ((128,), None, 8)
+    assert default.quantile_inputs and default.input_dropout == 0.1
     original = AutoencoderConfig(
         hidden=(12,), latent_dim=6, quantile_inputs=False, input_dropout=0.0
     )

@@ -34,7 +34,7 @@ def _run(catalog_csv: Path, out: Path, models: str) -> dict[str, Any]:
 
 def test_evaluate_writes_report_and_plots(catalog_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    report = _run(catalog_csv, out, "knn,metric")
+    report = _run(catalog_csv, out, "knn,supervised")
     assert report["protocol"]["queries_drawn"] == 120
     for entry in report["models"].values():
         for key in PER_K:
@@ -42,9 +42,9 @@ def test_evaluate_writes_report_and_plots(catalog_csv: Path, tmp_path: Path) -> 
         assert 0.0 <= entry["mrr"] <= 1.0
         assert 0.0 < entry["coverage"] <= 1.0
         assert entry["diversity"] >= 0.0
-    assert "disjoint from every query and candidate" in report["models"]["metric"]["training"]
+    assert "disjoint from every query and candidate" in report["models"]["supervised"]["training"]
     markdown = (out / "report.md").read_text()
-    assert "| P@5 |" in markdown and "| metric | knn | metric |" in markdown
+    assert "| P@5 |" in markdown and "| metric | knn | supervised |" in markdown
     pngs = ["precision_at_k.png", *(f"map_{m}.png" for m in report["models"])]
     for png in pngs:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -52,7 +52,7 @@ def test_evaluate_writes_report_and_plots(catalog_csv: Path, tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_evaluate_trains_every_model_kind(catalog_csv: Path, tmp_path: Path) -> None:
-    report = _run(catalog_csv, tmp_path / "all", "knn,pca,autoencoder,metric")
+    report = _run(catalog_csv, tmp_path / "all", "knn,pca,autoencoder,supervised")
     assert (tmp_path / "all" / "map_autoencoder.png").exists()
     assert all(len(e["precision_at_k"]) == 5 for e in report["models"].values())
 
@@ -70,7 +70,7 @@ def test_same_seed_same_numbers(catalog_csv: Path, tmp_path: Path) -> None:
 
 def test_label_trained_model_needs_a_training_split(catalog_csv: Path, tmp_path: Path) -> None:
     argv = ["evaluate", "--catalog", str(catalog_csv), "--label-column", "genre", "--models"]
-    argv += ["metric", "--train-fraction", "0", "--out", str(tmp_path / "x"), "--no-plots"]
+    argv += ["supervised", "--train-fraction", "0", "--out", str(tmp_path / "x"), "--no-plots"]
     with pytest.raises(ValueError, match="train fraction above 0"):
         main(argv)
 

@@ -1,0 +1,89 @@
+"""`supervised` trains on any labelled catalog and is served as numpy arrays, like the others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from model_catalogs import grouped_catalog
+
+from recommender.artifacts import load_artifact, save_artifact
+from recommender.catalog import Catalog
+from recommender.embeddings.supervised import SupervisedEmbedding
+from recommender.training.supervised import LabelNetwork, train_supervised
+
+FAST = {"epochs": 15, "hidden": (16,), "clusters": 0}
+
+
+def awkward_catalog() -> Catalog:
+    """Six tight groups; labels as real exports have them: a label held by one song, songs
+    with several labels, songs with none, and a second label column."""
+    grouped = grouped_catalog(6, 12, seed=4)
+    genre = grouped.labels("genre").copy()
+    genre[0] = "solo"  # the only song with this label
+    genre[1] = "g0|g1"  # multi-label
+    genre[2:5] = ""  # unlabelled
+    mood = np.where(np.arange(len(genre)) % 2 == 0, "up", "down").astype(object)
+    extra = pd.DataFrame({"genre": genre, "mood": mood})
+    return Catalog(grouped.track_ids, grouped.names, grouped.artists, grouped.features, extra=extra)
+
+
+def test_trains_on_rare_multi_and_missing_labels_and_two_columns() -> None:
+    catalog = awkward_catalog()
+    options = {**FAST, "label_column": "genre", "extra_label_columns": ["mood"]}
+    model = train_supervised(catalog, options=options)
+    curve = model.training_curve
+    assert curve is not None
+    assert curve.extra["training_songs"] == len(catalog)  # every song has a mood
+    assert curve.extra["labels"]["genre"] == ["g0", "g1", "g2", "g3", "g4", "g5", "solo"]
+    assert model.catalog_embedding.shape == (len(catalog), 9 + 7 + 2)
+    only_genre = train_supervised(catalog, options={**FAST, "label_column": "genre"})
+    assert only_genre.training_curve.extra["training_songs"] == len(catalog) - 3
+
+
+def test_same_seed_same_model_and_another_seed_another() -> None:
+    catalog = grouped_catalog(4, 10, seed=2)
+    first, second = (train_supervised(catalog, options={**FAST, "seed": 3}) for _ in range(2))
+    np.testing.assert_array_equal(first.catalog_embedding, second.catalog_embedding)
+    other = train_supervised(catalog, options={**FAST, "seed": 4})
+    assert not np.array_equal(first.catalog_embedding, other.catalog_embedding)
+
+
+def test_neighbours_share_the_label_it_learned() -> None:
+    catalog = grouped_catalog(6, 10, seed=5)
+    options = {**FAST, "epochs": 100, "batch_size": 16, "weight": 8.0}
+    model = train_supervised(catalog, options=options)
+    rows = model.recommend(np.arange(len(catalog)), 5).rows
+    genre = catalog.labels("genre")
+    assert (genre[rows] == genre[:, None]).mean() > 0.95
+    probabilities = model.embedding.probabilities(model.scaler.transform(catalog.features))[0]
+    names = np.array(model.training_curve.extra["labels"]["genre"])
+    assert (names[probabilities.argmax(axis=1)] == genre).mean() > 0.99
+
+
+def test_the_numpy_forward_pass_is_the_torch_network() -> None:
+    torch.manual_seed(0)
+    network = LabelNetwork(9, (12, 8), (5, 3), dropout=0.2).eval()
+    x = np.random.default_rng(0).normal(size=(50, 9)).astype(np.float32)
+    with torch.no_grad():
+        expected = [torch.softmax(h, dim=1).numpy() for h in network(torch.from_numpy(x))]
+    served = network.export(weight=2.0, sqrt=True, inputs=None)
+    for got, want in zip(served.probabilities(x), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    embedding = served.transform(x)
+    np.testing.assert_allclose(embedding[:, 9:14], 2.0 * np.sqrt(expected[0]), atol=1e-5)
+
+
+def test_saved_and_loaded_without_torch_state(tmp_path) -> None:
+    catalog = grouped_catalog(4, 10, seed=6)
+    model = train_supervised(catalog, options={**FAST, "label_column": "genre"})
+    path = save_artifact(model, tmp_path)
+    assert not list(path.glob("*.pt")) and not list(path.glob("*.pkl"))
+    loaded = load_artifact(tmp_path, "supervised", catalog)
+    assert isinstance(loaded.embedding, SupervisedEmbedding)
+    seeds = catalog.features[:7] + 0.01
+    np.testing.assert_allclose(loaded.embed(seeds), model.embed(seeds), atol=1e-6)
+    unknown = np.full(7, -1)
+    np.testing.assert_array_equal(
+        loaded.recommend(unknown, 4, seeds).rows, model.recommend(unknown, 4, seeds).rows
+    )
