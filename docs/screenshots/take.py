@@ -189,6 +189,7 @@ def take(page: Page, stack: Stack, args: argparse.Namespace) -> None:
     page.wait(lambda d: rate() >= args.rate * 0.75, 60)
     search_and_answer(page, args.query)
     panels(page)
+    controls(page, args.query_controls)
     evaluation(page, args.evaluation_timeout_s)
     banner(page, stack.broker, args.query_when_down)
 
@@ -213,6 +214,43 @@ def panels(page: Page) -> None:
     row = clusters.find_element(By.CSS_SELECTOR, "tbody tr[data-cluster]")
     ActionChains(page.driver).move_to_element(row).perform()  # that row, and its map points
     page.shot("clusters", page.rect(clusters))
+    page.settle()
+
+
+def controls(page: Page, query: str) -> None:
+    """A song shaped: a second seed, a tempo range, an energy target, one song per artist,
+    explained; the live answer shown with its rules. The controls are reset afterwards."""
+    page.search(query)
+    page.by_id("search").send_keys(Keys.ENTER)
+    page.wait(lambda d: page.live(), 30)
+    second = page.driver.find_elements(By.CSS_SELECTOR, "#recommendations .add-seed")[1]
+    second.click()
+    page.by_id("min-tempo").send_keys("100")
+    page.by_id("max-tempo").send_keys("130")
+    page.by_id("target-energy-on").click()
+    slide = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))"
+    page.driver.execute_script(slide, page.by_id("target-energy"), "0.8")
+    cap = page.by_id("max-per-artist")
+    cap.clear()
+    cap.send_keys("1")
+    page.by_id("explain").click()
+    wanted = ("2 seeds", "energy → 0.8", "tempo 100–130 BPM", "≤ 1 per artist", "explained")
+
+    def shaped() -> bool:
+        rules = page.driver.find_elements(By.CSS_SELECTOR, "#recommendations .constraints")
+        return page.live() and bool(rules) and all(w in rules[0].text for w in wanted)
+
+    page.wait(lambda d: shaped(), 30)
+    page.settle()
+    width = page.driver.execute_script("return document.documentElement.clientWidth")
+    bottom = max(
+        page.rect(page.panel(id_))["y"] + page.rect(page.panel(id_))["height"]
+        for id_ in ("recommendations", "controls-title")
+    )
+    page.shot("controls", {"x": 0, "y": 0, "width": width, "height": bottom + 16})
+    page.by_id("controls-reset").click()
+    page.driver.find_element(By.CSS_SELECTOR, "#seeds li:nth-child(2) .seed-remove").click()
+    page.wait(lambda d: "seeds" not in page.by_id("recommendations").text, 30)
     page.settle()
 
 
@@ -252,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", help="default: the bundled catalog")
     parser.add_argument("--models", default="knn,knn-cosine")
     parser.add_argument("--query", default="Song 00042")
+    parser.add_argument("--query-controls", default="Song 0000200")
     parser.add_argument("--query-when-down", default="Song 00031")
     parser.add_argument("--rate", type=float, default=2.0, help="simulated selections per second")
     parser.add_argument("--width", type=int, default=1400)

@@ -1,6 +1,7 @@
 // The listener's page: choose a song, publish the selection, show the live (Kafka) answer.
 
 import { api } from './api.js';
+import { Controls } from './controls.js';
 import { byId, h, fmt, showError, clearError, errorText } from './dom.js';
 import { setupEvaluation } from './evaluation.js';
 import { Listening } from './listening.js';
@@ -54,7 +55,10 @@ function trackDetails(id) {
   if (!details.has(id)) {
     const promise = api.track(id);
     details.set(id, promise);
-    promise.then((d) => evaluation.addLabelColumns(Object.keys(d.labels || {})), () => details.delete(id));
+    promise.then((d) => {
+      evaluation.addLabelColumns(Object.keys(d.labels || {}));
+      controls.learnFeatures(d.features); // the catalog's features: one row of controls each
+    }, () => details.delete(id));
   }
   return details.get(id);
 }
@@ -213,7 +217,7 @@ function onModelChange() {
   map.setHighlight(null, []);
   loadMap(state.model);
   loadClusters(state.model);
-  if (listening.song) listening.choose(listening.song);
+  listening.ask();
 }
 
 async function pollStatus() {
@@ -250,6 +254,11 @@ window.addEventListener('error', (event) => {
 });
 
 const evaluation = setupEvaluation({ getK: currentK });
+const controls = new Controls({
+  trackDetails,
+  onChange: () => listening.ask(),
+  onChooseSong: (song) => listening.choose(song),
+});
 const live = new LiveAnswers(api.listenerStreamUrl(state.userId), {
   onAnswer: (answer, at) => listening.answerArrived(answer, at),
   onHealth: (ok) => {
@@ -262,6 +271,7 @@ const listening = new Listening({
   live,
   trackDetails,
   settings: () => ({ model: state.model, k: currentK(), clusterNames: state.clusterNames }),
+  controls,
   onHighlight: (seedId, recIds) => {
     map.setHighlight(seedId, recIds);
     mapCaption();
@@ -283,7 +293,7 @@ setupSearch({
 el.model.addEventListener('change', onModelChange);
 el.k.addEventListener('change', () => {
   const k = currentK();
-  if (listening.song && String(k) === el.k.value) listening.choose(listening.song);
+  if (String(k) === el.k.value) listening.ask();
 });
 el.k.addEventListener('input', currentK);
 live.connect();

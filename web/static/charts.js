@@ -1,22 +1,8 @@
 // Small SVG charts: a song's audio features as bars, precision@k per model as lines.
 
 import { s } from './dom.js';
+import { featureLabel, featureScale } from './features.js';
 import { modelColour } from './palette.js';
-
-// Features outside [0, 1] get their own scale so every bar means something.
-const SCALES = {
-  loudness: { min: -60, max: 0, show: (v) => `${v.toFixed(1)} dB` },
-  tempo: { min: 0, max: 250, show: (v) => `${Math.round(v)} BPM` },
-  key: { min: 0, max: 11, show: (v) => String(Math.round(v)) },
-  mode: { min: 0, max: 1, show: (v) => (v >= 0.5 ? 'major' : 'minor') },
-  popularity: { min: 0, max: 100, show: (v) => String(Math.round(v)) },
-  year: { min: 1920, max: 2030, show: (v) => String(Math.round(v)) },
-  duration_ms: {
-    min: 0, max: 600000,
-    show: (v) => `${Math.floor(v / 60000)}:${String(Math.round(v / 1000) % 60).padStart(2, '0')}`,
-  },
-};
-const UNIT = { min: 0, max: 1, show: (v) => v.toFixed(2) };
 
 const clamp01 = (v) => Math.max(0, Math.min(1, v));
 
@@ -32,12 +18,12 @@ export function featureBars(features) {
   });
   names.forEach((name, i) => {
     const value = Number(features[name]);
-    const scale = SCALES[name] || UNIT;
+    const scale = featureScale(name); // features outside [0, 1] on their own scale
     const share = clamp01((value - scale.min) / (scale.max - scale.min));
     const y = i * row + 2;
     svg.append(s('g', {},
       s('title', {}, `${name}: ${value}`),
-      s('text', { x: labelW - 8, y: y + 13, class: 'bar-label', 'text-anchor': 'end' }, name.replace(/_/g, ' ')),
+      s('text', { x: labelW - 8, y: y + 13, class: 'bar-label', 'text-anchor': 'end' }, featureLabel(name)),
       s('rect', { x: labelW, y: y + 4, width: barW, height: 11, rx: 3, class: 'bar-track' }),
       s('rect', { x: labelW, y: y + 4, width: Math.max(1.5, share * barW), height: 11, rx: 3, class: 'bar' }),
       s('text', { x: labelW + barW + 8, y: y + 13, class: 'bar-value' }, scale.show(value)),

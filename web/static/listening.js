@@ -1,5 +1,6 @@
 // One listener choosing songs: publish the selection, show the direct answer at once, then the
-// live answer from Kafka when the stream brings the one with this selection's event_id.
+// live answer from Kafka when the stream brings the one with this selection's event_id. The
+// request controls shape both; a change to them asks again for the same song.
 
 import { api } from './api.js';
 import { byId, h, fmt, showError, clearError, errorText } from './dom.js';
@@ -9,10 +10,11 @@ const LIVE_TIMEOUT_MS = 10000;
 const CHAIN_LENGTH = 20;
 
 export class Listening {
-  // settings() -> { model, k, clusterNames }; onHighlight(seedId, recIds);
-  // onPublished(ok): false when the selection could not reach Kafka.
-  constructor({ userId, live, trackDetails, settings, onHighlight, onPublished }) {
-    Object.assign(this, { userId, live, trackDetails, settings, onHighlight, onPublished });
+  // settings() -> { model, k, clusterNames }; controls: the Controls panel (its fields, seeds
+  // and problems); onHighlight(seedId, recIds); onPublished(ok): false when the selection
+  // could not reach Kafka.
+  constructor({ userId, live, trackDetails, settings, controls, onHighlight, onPublished }) {
+    Object.assign(this, { userId, live, trackDetails, settings, controls, onHighlight, onPublished });
     this.el = {
       song: byId('song'),
       recs: byId('recommendations'),
@@ -23,27 +25,34 @@ export class Listening {
     this.details = null;
     this.songError = null;
     this.chain = [];
-    this.selection = null; // { clickAt, eventId, live, timer }
+    this.selection = null; // { clickAt, eventId, live, refused, timer }
   }
 
   choose(song) {
-    const selection = { clickAt: performance.now(), eventId: null, live: false, timer: 0 };
-    clearTimeout(this.selection && this.selection.timer);
-    this.selection = selection;
-    const { model, k } = this.settings();
-    const body = { track_id: song.track_id, k, model };
     const last = this.chain[this.chain.length - 1];
     if (!last || last.track_id !== song.track_id) this.chain = [...this.chain, song].slice(-CHAIN_LENGTH);
     this.song = song;
     this.details = null;
     this.songError = null;
+    this.controls.setSong(song);
     this.refreshSong();
     this.onHighlight(song.track_id, []);
+    this.loadSong(song);
+    this.ask();
+  }
+
+  // The chosen song asked for again, as the settings and controls now shape it.
+  ask() {
+    if (!this.song) return;
+    const selection = { clickAt: performance.now(), eventId: null, live: false, refused: false, timer: 0 };
+    clearTimeout(this.selection && this.selection.timer);
+    this.selection = selection;
+    const { model, k } = this.settings();
+    const body = { track_id: this.song.track_id, k, model, ...this.controls.fields() };
     this.setLatency('waiting…');
     this.setPending(true);
     clearError(this.el.error);
-    this.loadSong(selection, song);
-    this.recommendDirect(selection, song, body);
+    this.recommendDirect(selection, body);
     this.publish(selection, body);
   }
 
@@ -58,33 +67,45 @@ export class Listening {
     const { model, clusterNames } = this.settings();
     renderSong(this.el.song, {
       song: this.song, details: this.details, model, clusterNames, chain: this.chain, onChoose: (s) => this.choose(s),
+      actions: this.controls.seeds.keepButton(this.song),
     });
     if (this.songError) this.el.song.append(h('p', { class: 'error', role: 'alert' }, errorText(this.songError)));
   }
 
-  loadSong(selection, song) {
+  loadSong(song) {
     this.trackDetails(song.track_id).then((d) => {
-      if (selection !== this.selection) return;
+      if (song !== this.song) return;
       this.details = d;
       this.chain[this.chain.length - 1] = { track_id: d.track_id, track_name: d.track_name, artist: d.artist };
       this.refreshSong();
     }, (err) => {
-      if (selection !== this.selection) return;
+      if (song !== this.song) return;
       this.songError = err;
       this.refreshSong();
     });
   }
 
-  recommendDirect(selection, song, body) {
+  recommendDirect(selection, body) {
     const start = performance.now();
     api.recommend(body).then((answer) => {
-      if (selection !== this.selection || selection.live) return;
-      this.show(answer, 'direct', performance.now() - start);
+      if (selection !== this.selection) return;
+      this.controls.clearProblem();
+      if (!selection.live) this.show(answer, 'direct', performance.now() - start);
     }, (err) => {
       if (selection !== this.selection || selection.live) return;
       this.setPending(false);
-      showError(this.el.error, err, () => this.choose(song));
+      if (err.status === 422) this.refuse(selection, err);
+      else showError(this.el.error, err, () => this.ask());
     });
+  }
+
+  // The API refused the controls: said beside them; the list shown is the last one asked.
+  refuse(selection, err) {
+    selection.refused = true;
+    clearTimeout(selection.timer);
+    this.controls.showProblem(err);
+    this.el.recs.classList.add('stale');
+    this.setLatency('not asked', errorText(err));
   }
 
   publish(selection, body) {
@@ -98,13 +119,19 @@ export class Listening {
         return;
       }
       selection.timer = setTimeout(() => {
-        if (selection === this.selection && !selection.live) this.setLatency('no answer yet');
+        if (selection === this.selection && !selection.live && !selection.refused) this.setLatency('no answer yet');
       }, LIVE_TIMEOUT_MS);
     }, (err) => {
       if (selection !== this.selection) return;
+      if (err.status === 422) {
+        this.refuse(selection, err);
+        return;
+      }
+      const down = err.status === 503 || err.status === 0;
+      if (down) this.onPublished(false);
+      if (selection.refused) return; // the direct answer already said why
       this.setLatency('not published', errorText(err));
-      if (err.status === 503 || err.status === 0) this.onPublished(false);
-      else showError(this.el.error, new Error(`The selection was not published: ${errorText(err)}`));
+      if (!down) showError(this.el.error, new Error(`The selection was not published: ${errorText(err)}`));
     });
   }
 
@@ -118,12 +145,16 @@ export class Listening {
   show(answer, source, directMs) {
     const { recs } = this.el;
     this.setPending(false);
+    recs.classList.remove('stale');
     clearError(this.el.error);
     if (source === 'live' && recs.dataset.source === 'direct' && sameItems(recs, answer)) {
       markLive(recs, answer); // same list: relabel it rather than announce it twice
     } else {
-      const { clusterNames } = this.settings();
-      renderRecommendations(recs, answer, { source, directMs, clusterNames, onChoose: (s) => this.choose(s) });
+      const { clusterNames, k } = this.settings();
+      renderRecommendations(recs, answer, {
+        source, directMs, clusterNames, asked: k, onChoose: (s) => this.choose(s),
+        itemAction: (item) => this.controls.seeds.addButton(item),
+      });
     }
     this.onHighlight(answer.seed_track_id || this.song.track_id, (answer.items || []).map((i) => i.track_id));
   }

@@ -2,7 +2,9 @@
 
 import { featureBars } from './charts.js';
 import { h, fmt } from './dom.js';
+import { featureLabel } from './features.js';
 import { clusterColour } from './palette.js';
+import { describeConstraints } from './rules.js';
 
 function dot(cluster, label) {
   return h('span', { class: 'dot', style: `--dot: ${clusterColour(cluster)}`, title: label, 'aria-hidden': 'true' });
@@ -14,8 +16,9 @@ function clusterLabel(cluster, names) {
   return name ? `cluster ${cluster}: ${name}` : `cluster ${cluster}`;
 }
 
-// song: {track_id, track_name?, artist?}; details: GET /v1/tracks/{id} or null while loading.
-export function renderSong(el, { song, details, model, clusterNames, chain, onChoose }) {
+// song: {track_id, track_name?, artist?}; details: GET /v1/tracks/{id} or null while loading;
+// actions: what the listener can do with the song (keep it as a seed).
+export function renderSong(el, { song, details, model, clusterNames, chain, onChoose, actions }) {
   const name = (details && details.track_name) || song.track_name || song.track_id;
   const artist = (details && details.artist) || song.artist || '';
   el.dataset.trackId = song.track_id;
@@ -41,6 +44,7 @@ export function renderSong(el, { song, details, model, clusterNames, chain, onCh
       h('h2', { id: 'song-title', class: 'song-name' }, name),
       h('p', { class: 'song-artist' }, artist),
       meta,
+      actions || null,
       earlier.length ? h('nav', { class: 'chain', 'aria-label': 'Listening chain' },
         h('span', { class: 'hint' }, 'Before:'),
         earlier.map((s) => h('button', {
@@ -73,27 +77,58 @@ export function markLive(el, answer) {
   el.querySelector('.source').replaceWith(sourceBadge('live', answer));
 }
 
-export function renderRecommendations(el, answer, { source, directMs, clusterNames, onChoose }) {
+// The hidden words make a button's name read as a sentence from its visible text.
+const quiet = (text) => h('span', { class: 'visually-hidden' }, text);
+
+// With explain: the item's features closest to the seed's, closest first.
+function because(item) {
+  if (!item.because || !item.because.length) return null;
+  return h('span', { class: 'because', title: 'its features closest to the seed’s' },
+    quiet(', closest in '), item.because.flatMap((f, i) => [i ? quiet(', ') : null, h('span', { class: 'tag' }, featureLabel(f))]));
+}
+
+// What the answer applied, and whether the rules left fewer songs than asked.
+function answerNotes(answer, asked) {
+  const items = answer.items || [];
+  const notes = [];
+  if (answer.exhausted) {
+    const n = items.length;
+    notes.push(h('p', { class: 'exhausted' }, n ? `Only ${n} ${n === 1 ? 'song meets' : 'songs meet'} these rules`
+      + (asked ? ` (${asked} asked).` : '.') : 'No song meets these rules.'));
+  }
+  const phrases = describeConstraints(answer.constraints);
+  if (phrases.length) {
+    notes.push(h('p', { class: 'constraints' }, h('span', { class: 'constraints-title' }, 'rules: '),
+      phrases.flatMap((p, i) => [i ? h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ') : null, h('span', { class: 'rule' }, p)])));
+  }
+  return notes;
+}
+
+function recItem(item, { clusterNames, onChoose, itemAction }) {
+  const label = clusterLabel(item.cluster, clusterNames);
+  return h('li', { class: 'rec-item' }, h('button', {
+    type: 'button', class: 'rec', dataset: { trackId: item.track_id }, onclick: () => onChoose(item),
+  },
+  h('span', { class: 'rank' }, String(item.rank)),
+  h('span', { class: 'title' }, h('span', { class: 'name' }, item.track_name),
+    h('span', { class: 'sub' }, quiet(' by '), h('span', { class: 'artist' }, item.artist)), because(item)),
+  h('span', { class: 'cluster', title: label }, dot(item.cluster), quiet(', cluster '),
+    h('span', { class: 'cluster-id' }, item.cluster ?? '–')),
+  quiet(', score '), h('span', { class: 'score', title: 'similarity score' }, fmt.score(item.score))),
+  itemAction ? itemAction(item) : null);
+}
+
+// itemAction(item): a control beside each item (add it to the seeds); asked: the k requested.
+export function renderRecommendations(el, answer, { source, directMs, clusterNames, onChoose, itemAction, asked }) {
   el.dataset.source = source;
   el.dataset.eventId = answer.event_id || '';
   const items = answer.items || [];
-  const list = h('ol', { class: 'rec-list' }, items.map((item) => {
-    const label = clusterLabel(item.cluster, clusterNames);
-    // The hidden words make the button's name read as a sentence from its visible text.
-    const quiet = (text) => h('span', { class: 'visually-hidden' }, text);
-    return h('li', {}, h('button', {
-      type: 'button', class: 'rec', dataset: { trackId: item.track_id }, onclick: () => onChoose(item),
-    },
-    h('span', { class: 'rank' }, String(item.rank)),
-    h('span', { class: 'title' }, h('span', { class: 'name' }, item.track_name), quiet(' by '),
-      h('span', { class: 'artist' }, item.artist)),
-    h('span', { class: 'cluster', title: label }, dot(item.cluster), quiet(', cluster '),
-      h('span', { class: 'cluster-id' }, item.cluster ?? '–')),
-    quiet(', score '), h('span', { class: 'score', title: 'similarity score' }, fmt.score(item.score))));
-  }));
+  const list = h('ol', { class: 'rec-list' }, items.map((item) => recItem(item, { clusterNames, onChoose, itemAction })));
   el.replaceChildren(
     sourceBadge(source, answer, directMs),
-    items.length ? list : h('p', { class: 'placeholder' }, 'No songs to recommend for this one.'),
+    ...answerNotes(answer, asked),
+    items.length ? list : h('p', { class: 'placeholder' },
+      answer.exhausted ? 'Loosen a rule to get songs again.' : 'No songs to recommend for this one.'),
   );
 }
 
