@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from consumer.batch import BatchProcessor, Headers
 from consumer.decode import Rejected, feature_vector
 from consumer.serving import ModelSet, Served
+from recommender.errors import RequestError, UnknownTrack
+from recommender.shaping import Shape
 from schemas import DeadLetterReason
 from web.contract import RecommendationRequest
 from web.problems import ProblemError
@@ -95,7 +97,7 @@ def resolve_model(models: ModelSet, name: str | None) -> Served:
     return served
 
 
-def check_seed(models: ModelSet, request: RecommendationRequest) -> None:
+def check_seed(models: ModelSet, request: RecommendationRequest, default_k: int) -> None:
     """What would make the service dead-letter the event, found before it is published."""
     resolve_model(models, request.model)
     ids = [request.track_id] if request.track_id is not None else []
@@ -106,3 +108,11 @@ def check_seed(models: ModelSet, request: RecommendationRequest) -> None:
         vector = feature_vector(request.features, models.catalog.feature_names)
         if isinstance(vector, Rejected):
             raise ProblemError(422, f"features: {vector.message}")
+    # The rules the service would refuse (min above max, an unknown feature, a pool under k).
+    controls = {**request.shaping(), "track_id": request.track_id, "features": request.features}
+    try:
+        Shape.resolve(models.catalog, controls, request.k or default_k)
+    except UnknownTrack as exc:
+        raise ProblemError(404, str(exc)) from None
+    except RequestError as exc:
+        raise ProblemError(422, str(exc)) from None

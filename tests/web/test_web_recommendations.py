@@ -181,3 +181,17 @@ def test_token_guards_posts(api_with_token: Api, headers: dict[str, str], status
     assert selection.status_code == (202 if status == 200 else 401)
     # GETs need no token.
     assert client.get("/v1/tracks", params={"q": "queen"}).status_code == 200
+
+
+def test_a_selection_with_rules_the_service_would_refuse_is_422_not_published(api: Api) -> None:
+    for body, field in [
+        ({"min_tempo": 150, "max_tempo": 100}, "min_tempo"),
+        ({"target_loudnes": -5}, "target_loudnes"),
+        ({"pool": 2, "k": 5}, "pool"),
+    ]:
+        response = api.client.post(
+            "/v1/selections", json={"user_id": "u", "track_id": "t3-0001", **body}
+        )
+        assert response.status_code == 422, body
+        assert field in problem(response)["detail"]
+    assert api.publisher.published == []

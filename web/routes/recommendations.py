@@ -50,9 +50,10 @@ async def select(
 ) -> SelectionAccepted:
     """Publish a `SongSelected` (key: user_id); its answer arrives on the listener's stream.
 
-    The seed and model are checked first, so a typo is a 4xx here rather than a dead letter.
+    The seed, model and rules are checked first, so a typo is a 4xx here rather than a dead
+    letter.
     """
-    check_seed(ctx.models.current().models, request)
+    check_seed(ctx.models.current().models, request, ctx.settings.k)
     event_id = uuid.uuid4().hex
     event = {**request.event(event_id, request.user_id), "timestamp": _now_ms()}
     await ctx.publisher.publish(request.user_id, json.dumps(event).encode())
