@@ -7,6 +7,7 @@ blended seeds, targets, filters, the artist cap (2 by default), diversity, expla
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ class _Seed:
     row: int
     vector: np.ndarray | None
     shape: Shape | None = None  # version 2: the resolved controls
+    imputed: tuple[str, ...] = ()  # extras a feature seed lacked, filled with the median
+
+    def extra(self) -> bytes:
+        return b',"imputed":%s' % json.dumps(list(self.imputed)).encode() if self.imputed else b""
 
 
 def _shaped(event: SongSelected) -> bool:
@@ -134,24 +139,26 @@ class BatchProcessor:
                 )
             return served.recommender.name, _Seed(message, event, row, None)
         assert event.features is not None
-        vector = feature_vector(event.features, self.models.catalog.feature_names)
-        if isinstance(vector, Rejected):
-            return vector
-        return served.recommender.name, _Seed(message, event, -1, vector)
+        completed = feature_vector(event.features, self.models.imputer)
+        if isinstance(completed, Rejected):
+            return completed
+        seed = _Seed(message, event, -1, completed.vector, imputed=completed.imputed)
+        return served.recommender.name, seed
 
     def _resolve_shaped(
         self, message: Message, event: SongSelected, served: Served
     ) -> tuple[str, _Seed] | Rejected:
         catalog = self.models.catalog
-        if event.features is not None:
-            vector = feature_vector(event.features, catalog.feature_names)
-            if isinstance(vector, Rejected):
-                return vector
-        controls = {
-            **event.shaping(),
-            "track_id": event.track_id,
-            "features": event.features,
-        }
+        features = event.features
+        imputed: tuple[str, ...] = ()
+        if features is not None:
+            completed = feature_vector(features, self.models.imputer)
+            if isinstance(completed, Rejected):
+                return completed
+            assert completed.vector is not None
+            features = dict(zip(catalog.feature_names, completed.vector.tolist(), strict=True))
+            imputed = completed.imputed
+        controls = {**event.shaping(), "track_id": event.track_id, "features": features}
         try:
             shape = Shape.resolve(catalog, controls, event.k or self.default_k)
         except UnknownTrack as exc:
@@ -159,7 +166,7 @@ class BatchProcessor:
         except RequestError as exc:
             return Rejected(DeadLetterReason.INVALID_SCHEMA, str(exc))
         row = shape.seed_rows[0] if len(shape.seed_rows) == 1 else -1
-        return served.recommender.name, _Seed(message, event, row, None, shape)
+        return served.recommender.name, _Seed(message, event, row, None, shape, imputed)
 
     def _recommend(
         self, served: Served, seeds: list[_Seed], generated_at: bytes, result: BatchResult
@@ -221,7 +228,7 @@ class BatchProcessor:
             assert encoded is not None
             constraints = {"max_per_artist": event.max_per_artist, **event.shaping()}
             first = event.seed_ids[0] if event.seed_ids else None
-            extra = shaping_fields(short, constraints)
+            extra = shaping_fields(short, constraints) + seed.extra()
             value = answer(event.event_id, event.user_id, first, encoded, generated_at, 2, extra)
             answers.append((event.user_id.encode(), value))
         return answers
@@ -258,7 +265,14 @@ class BatchProcessor:
         return [
             (
                 s.event.user_id.encode(),
-                answer(s.event.event_id, s.event.user_id, s.event.track_id, body, generated_at),
+                answer(
+                    s.event.event_id,
+                    s.event.user_id,
+                    s.event.track_id,
+                    body,
+                    generated_at,
+                    extra=s.extra(),
+                ),
             )
             for s, body in zip(seeds, bodies, strict=True)
             if body is not None

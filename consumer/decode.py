@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from pydantic import ValidationError
 
-from recommender.features import feature_problems
+from recommender.ingest.imputation import CompletedSeed, SeedImputer
 from schemas import DeadLetterReason, SongSelected
 
 
@@ -47,11 +46,14 @@ def _classify(exc: ValidationError) -> Rejected:
     return Rejected(DeadLetterReason.INVALID_SCHEMA, detail)
 
 
-def feature_vector(
-    features: dict[str, float], feature_names: tuple[str, ...]
-) -> np.ndarray | Rejected:
-    """The catalog-ordered feature vector of a feature seed, or why it is unusable."""
-    problems = feature_problems(features, feature_names)
-    if problems:
-        return Rejected(DeadLetterReason.INVALID_FEATURES, "; ".join(problems[:5]))
-    return np.array([features[name] for name in feature_names], dtype=np.float32)
+def feature_vector(features: dict[str, float], imputer: SeedImputer) -> CompletedSeed | Rejected:
+    """The catalog-ordered feature vector of a feature seed, or why it is unusable.
+
+    The nine audio features are required; an extra the catalog's models use (year,
+    popularity, key, ...) that the seed lacks takes the catalog's median, and
+    `CompletedSeed.imputed` names it for the answer.
+    """
+    completed = imputer.complete(features)
+    if completed.vector is None:
+        return Rejected(DeadLetterReason.INVALID_FEATURES, "; ".join(completed.problems[:5]))
+    return completed

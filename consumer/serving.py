@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from consumer.answer_cache import AnswerCache
 from consumer.encode import RecommendationEncoder
 from recommender.catalog import Catalog
+from recommender.ingest.imputation import SeedImputer
 from recommender.recommender import Recommender
 
 
@@ -26,6 +27,8 @@ class ModelSet:
         if not recommenders:
             raise ValueError("at least one model is required")
         self.catalog = catalog
+        # Feature seeds lacking an extra the models use get the catalog's median for it.
+        self.imputer = SeedImputer.from_catalog(catalog)
         self.default = recommenders[0].name
         self._served = {
             r.name: Served(

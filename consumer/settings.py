@@ -12,7 +12,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from kafkaio.config import KafkaSettings, OptionValue
 from recommender.errors import ConfigurationError
-from recommender.features import AUDIO_FEATURES
+from recommender.features import DEFAULT_FEATURE_SET
 
 
 class Guarantee(StrEnum):
@@ -57,7 +57,10 @@ class Settings(KafkaSettings):
     instance_id: str = Field("0", description="Stable per instance (names its transactional.id)")
     catalog: Path | None = Field(None, description="Catalog CSV (default: the bundled catalog)")
     features: Annotated[list[str], NoDecode] = Field(
-        list(AUDIO_FEATURES), description="Comma list of catalog features the models use"
+        [DEFAULT_FEATURE_SET],
+        description="auto (the nine audio features plus every extra the catalog has: year, "
+        "popularity, key, mode, duration, explicit, time signature), audio (the nine), or a "
+        "comma list",
     )
     models: Annotated[list[str], NoDecode] = Field(
         ["knn"], description="Comma list of knn, knn-cosine, pca, autoencoder; first is default"

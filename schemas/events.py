@@ -186,6 +186,10 @@ class Recommendations(BaseModel):
     exhausted: bool | None = Field(
         default=None, description="True when the rules left fewer than k songs (version 2)."
     )
+    imputed: list[str] | None = Field(
+        default=None,
+        description="Extras a feature seed lacked, filled with the catalog's median.",
+    )
     constraints: dict[str, Any] | None = Field(
         default=None, description="The controls the request set, echoed (version 2)."
     )

@@ -105,9 +105,9 @@ def check_seed(models: ModelSet, request: RecommendationRequest, default_k: int)
         if track_id not in models.catalog.index:
             raise ProblemError(404, f"no track {track_id!r} in the catalog")
     if request.features is not None:
-        vector = feature_vector(request.features, models.catalog.feature_names)
-        if isinstance(vector, Rejected):
-            raise ProblemError(422, f"features: {vector.message}")
+        completed = feature_vector(request.features, models.imputer)
+        if isinstance(completed, Rejected):
+            raise ProblemError(422, f"features: {completed.message}")
     # The rules the service would refuse (min above max, an unknown feature, a pool under k).
     controls = {**request.shaping(), "track_id": request.track_id, "features": request.features}
     try:

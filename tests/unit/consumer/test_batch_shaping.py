@@ -101,3 +101,17 @@ def test_a_default_version_2_answer_is_cached_and_the_same_the_second_time():
     again = batch.process([message(1, track_id=IDS[9], schema_version=2)])
     assert again.cache_hits == 1
     assert answers(first)[0].items == answers(again)[0].items
+
+
+def test_a_feature_seed_lacking_an_extra_is_answered_and_says_what_was_imputed():
+    frame = generate_catalog(300, seed=4)
+    frame["popularity"] = np.arange(len(frame)) % 100
+    catalog = Catalog.from_frame(frame, (*CATALOG.feature_names, "popularity"))
+    batch = BatchProcessor(ModelSet(catalog, [knn(catalog)]), 10, 64 * 1024)
+    audio = dict(zip(CATALOG.feature_names, catalog.features[0, :-1].tolist(), strict=True))
+    for version in (1, 2):
+        result = batch.process([message(0, features=audio, schema_version=version)])
+        (answer,) = answers(result)
+        assert answer.imputed == ["popularity"] and len(answer.items) == 10
+    complete = batch.process([message(1, features={**audio, "popularity": 50.0})])
+    assert answers(complete)[0].imputed is None
