@@ -115,3 +115,23 @@ def test_hot_reload_under_load_loses_nothing(trigger, service_factory, topics, b
         switch = sequence.index(new) if new in sequence else len(sequence)
         assert set(sequence[:switch]) <= {old} and set(sequence[switch:]) <= {new}
     assert any(new in s for s in per_partition.values())
+
+
+def test_the_label_trained_model_is_served_through_the_broker(
+    service_factory, topics, broker, tmp_path
+):
+    servers = broker.bootstrap_servers
+    root = tmp_path / "artifacts"
+    options = {"label_column": "genre", "epochs": 10, "patience": 3}
+    version = save_artifact(train_model("supervised", CATALOG, options=options), root).name
+    events = [
+        encode(selection(f"u{i}", track_id=str(CATALOG.track_ids[i]), model="supervised",
+                         event_id=f"s-{i}"))
+        for i in range(200)
+    ]  # fmt: skip
+    with service_factory("--models", "knn,supervised", "--artifacts", str(root)):
+        produce(servers, topics[0], events)
+        answers = [json.loads(m.value()) for m in read_topic(servers, topics[1], 200, 60)]
+    assert {a["model"] for a in answers} == {"supervised"}
+    assert {a["model_version"] for a in answers} == {version}
+    assert all(len(a["items"]) == 10 for a in answers)
