@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import inspect
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
-from harness import ServiceProcess, client_config, create_topics
+from harness import ServiceProcess, client_config, create_topics, wait_until
 
-from embedded.broker import LocalBroker
+from embedded.broker import LocalBroker, free_port
 
 EXTERNAL = os.environ.get("ENCORE_TEST_BROKERS", "").strip()
 NOT_OURS = (
@@ -109,3 +112,40 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     if ROWS:
         terminalreporter.write_sep("=", "fault tests")
         terminalreporter.write_line(table())
+
+
+@pytest.fixture
+def web(broker: LocalBroker, topics: tuple[str, str, str], tmp_path: Path) -> Iterator[str]:
+    """`python -m web` on this test's topics; its URL once ready and reading the output topic."""
+    input_topic, output_topic, _ = topics
+    port = free_port()
+    log = tmp_path / "web.log"
+    command = [
+        sys.executable, "-m", "web",
+        "--bootstrap-servers", broker.bootstrap_servers,
+        "--input-topic", input_topic, "--output-topic", output_topic,
+        "--port", str(port), "--instance-id", f"web-{port}",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"web exited {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            status = httpx.get(f"{url}/v1/status", timeout=2).json()
+            return bool(status["kafka"]) and httpx.get(f"{url}/readyz", timeout=2).is_success
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(ready, 60, "the API ready and reading the output topic")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

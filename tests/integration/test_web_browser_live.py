@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,13 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import wait_until
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-
-from embedded.broker import LocalBroker, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -33,43 +28,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 LIVE_S = 20.0  # from the click to the live answer, on 2 shared cores under load
-
-
-@pytest.fixture
-def web(broker: LocalBroker, topics: tuple[str, str, str], tmp_path: Path) -> Iterator[str]:
-    """`python -m web` on this test's topics; its URL once ready and reading the output topic."""
-    input_topic, output_topic, _ = topics
-    port = free_port()
-    log = tmp_path / "web.log"
-    command = [
-        sys.executable, "-m", "web",
-        "--bootstrap-servers", broker.bootstrap_servers,
-        "--input-topic", input_topic, "--output-topic", output_topic,
-        "--port", str(port), "--instance-id", "web-browser-test",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"web exited {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            status = httpx.get(f"{url}/v1/status", timeout=2).json()
-            return bool(status["kafka"]) and httpx.get(f"{url}/readyz", timeout=2).is_success
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(ready, 60, "the API ready and reading the output topic")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
