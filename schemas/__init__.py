@@ -15,6 +15,8 @@ from schemas.events import (
     Selection,
     SongSelected,
 )
+from schemas.catalog import CatalogTrack
+from schemas.feedback import FeedbackAction, SongFeedback
 from schemas.jsonschema import SCHEMA_FILES, render_schemas
 
 __all__ = [
@@ -26,11 +28,14 @@ __all__ = [
     "MAX_SEEDS",
     "SCHEMA_FILES",
     "SCHEMA_VERSION",
+    "CatalogTrack",
     "DeadLetterReason",
+    "FeedbackAction",
     "Recommendations",
     "RecommendedItem",
     "RequestControls",
     "Selection",
+    "SongFeedback",
     "SongSelected",
     "render_schemas",
 ]

@@ -7,12 +7,16 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from schemas.catalog import CatalogTrack
 from schemas.events import Recommendations, SongSelected
+from schemas.feedback import SongFeedback
 
 HERE = Path(__file__).parent
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "song_selected.schema.json": SongSelected,
     "recommendations.schema.json": Recommendations,
+    "song_feedback.schema.json": SongFeedback,
+    "catalog_track.schema.json": CatalogTrack,
 }
 
 
