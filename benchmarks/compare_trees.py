@@ -21,7 +21,12 @@ from recommender.ingest import read_catalog
 from tests.harness import ServiceProcess, create_topics, produce, read_topic, wait_until
 
 
-def serve(tree: Path, csv: Path, events: list[tuple[bytes, bytes]], work: Path) -> str:
+def serve(
+    tree: Path | None, csv: Path, events: list[tuple[bytes, bytes]], work: Path
+) -> tuple[float, float, float]:
+    """Events/s (first answer to last), the service's CPU µs per event and the load average
+    at the start, serving `events` from the code in `tree` (None: this one)."""
+    env = {} if tree is None else {"PYTHONPATH": str(tree.resolve())}
     with LocalBroker(log_path=work / "tansu.log") as broker:
         servers = broker.bootstrap_servers
         tag = uuid.uuid4().hex[:6]
@@ -33,7 +38,7 @@ def serve(tree: Path, csv: Path, events: list[tuple[bytes, bytes]], work: Path) 
         service = ServiceProcess(
             servers, topics, f"trees-{tag}",
             ["--catalog", str(csv), "--artifacts", str(artifacts)],
-            log_dir=work, env={"PYTHONPATH": str(tree.resolve())},
+            log_dir=work, env=env,
         )  # fmt: skip
         load = os.getloadavg()[0]
         service.start(wait_ready_s=None)
@@ -45,10 +50,7 @@ def serve(tree: Path, csv: Path, events: list[tuple[bytes, bytes]], work: Path) 
             cpu = cpu_seconds(service.process.pid) - before
         finally:
             service.stop()
-    return (
-        f"{tree}: {answer_rate(answers):,.0f} events/s, "
-        f"{cpu / len(answers) * 1e6:.1f} µs CPU/event (load {load:.1f})"
-    )
+    return answer_rate(answers), cpu / len(answers) * 1e6, load
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     events = selections(catalog.track_ids, seed_rows(args.seeds, catalog, args.events), "t")
     for _ in range(args.repeats):
         for tree in args.trees.split(","):
-            print(serve(Path(tree), args.catalog, events, args.work), flush=True)
+            rate, cpu_us, load = serve(Path(tree), args.catalog, events, args.work)
+            print(f"{tree}: {rate:,.0f} events/s, {cpu_us:.1f} µs CPU/event (load {load:.1f})")
 
 
 if __name__ == "__main__":
