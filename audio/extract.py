@@ -8,7 +8,8 @@ centroid, bandwidth, roll-off, contrast, chroma and RMS are all derived from it.
 
 Per clip: MFCC 1-20, spectral centroid, bandwidth and roll-off (Hz), zero-crossing rate, RMS
 and onset strength as the mean and standard deviation over frames; spectral contrast (7
-bands, dB) and chroma (12 pitch classes, 0 = C) as means; `tempo` in BPM from beat tracking;
+bands, dB) and chroma (12 pitch classes, 0 = C) as means; `tempo` in BPM from beat tracking
+(`audio.beats`);
 `loudness`, the overall RMS level in dBFS (see `recommender.features`).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
+from audio.beats import track_beats
 from audio.decode import SAMPLE_RATE
 from audio.errors import SILENT, UNREADABLE, UnusableAudio
 from recommender.features import EXTRACTED_FEATURES, FEATURE_RANGES
@@ -38,7 +40,7 @@ def extract_features(samples: np.ndarray, sr: int = SAMPLE_RATE) -> dict[str, fl
     """Every name of `EXTRACTED_FEATURES` for mono `samples`; `UnusableAudio` for silence."""
     loudness = loudness_dbfs(samples)
     if loudness < SILENCE_DBFS:
-        raise UnusableAudio(SILENT, f"silent: {loudness:.1f} dBFS, under {SILENCE_DBFS:g}")
+        raise UnusableAudio(SILENT, f"overall level {loudness:.1f} dBFS, under {SILENCE_DBFS:g}")
     try:
         return _extract(samples, sr, loudness)
     except librosa.util.exceptions.ParameterError as exc:
@@ -77,23 +79,22 @@ def _extract(samples: np.ndarray, sr: int, loudness: float) -> dict[str, float]:
 
 
 def beat_tempo(onset: np.ndarray, sr: int = SAMPLE_RATE) -> float:
-    """BPM from librosa's beat tracker, refined to the mean beat period over the clip.
+    """BPM: librosa's tempo estimate (the tempogram's peak under a prior around 120 BPM)
+    as the period of a beat tracker (`audio.beats`), refined to the mean beat period.
 
-    The tracker's own estimate comes from a tempogram quantised to frames (23 ms): 117.5 or
-    123.0 for 120 BPM. The span of the tracked beats divided by their count is precise to a
-    fraction of a BPM. With fewer than four beats (no clear pulse) the tracker's estimate is
-    kept.
+    The estimate alone is quantised to frames (23 ms): 117.5 or 123.0 for 120 BPM. The span
+    of the tracked beats divided by their count is precise to a fraction of a BPM. With
+    fewer than four beats (no clear pulse) the estimate is kept.
     """
-    estimate, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=HOP)
-    tempo = float(np.atleast_1d(estimate)[0])
-    if len(beats) >= 4:
-        times = librosa.frames_to_time(beats, sr=sr, hop_length=HOP)
-        tempo = 60.0 * (len(times) - 1) / float(times[-1] - times[0])
-    return (
-        tempo
-        if tempo > 0
-        else float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset, sr=sr))[0])
+    estimate = float(
+        np.atleast_1d(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP))[0]
     )
+    if estimate <= 0:
+        return estimate
+    beats = track_beats(onset, 60.0 * sr / HOP / estimate)
+    if len(beats) < 4:
+        return estimate
+    return 60.0 * sr / HOP * (len(beats) - 1) / float(beats[-1] - beats[0])
 
 
 def _bounded(name: str, value: float) -> float:

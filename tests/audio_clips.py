@@ -61,11 +61,14 @@ TIMBRES: dict[str, np.ndarray] = {
 }
 
 
-def melody(timbre: str, seconds: float = 4.0, seed: int = 0, bpm: float = 100.0) -> np.ndarray:
-    """Random notes of one timbre on a pentatonic scale, one per beat."""
+def melody(
+    timbre: str, seconds: float = 4.0, seed: int = 0, bpm: float = 100.0, root: float = 0.0
+) -> np.ndarray:
+    """Random notes of one timbre on a pentatonic scale from `root` Hz (default: a random
+    key), one per beat."""
     rng = np.random.default_rng(seed)
     beat = 60.0 / bpm
-    root = 220.0 * 2 ** (rng.integers(0, 12) / 12)
+    root = root or 220.0 * 2 ** (rng.integers(0, 12) / 12)
     scale = root * 2 ** (np.array([0, 2, 4, 7, 9, 12]) / 12)
     y = np.zeros(int(seconds * SR))
     for start in np.arange(0, seconds - beat / 2, beat):

@@ -30,7 +30,7 @@ from web.recommend import DirectAnswers
 from web.routes import audio, catalog, evaluations, listeners, models, operations, recommendations
 from web.settings import WebSettings
 from web.state import ModelState
-from web.uploads import AudioUploads, TrackPublisher
+from web.uploads import AudioUploads
 
 STATIC = Path(__file__).parent / "static"
 
@@ -54,16 +54,14 @@ def default_evaluations(settings: WebSettings) -> Evaluations:
     return Evaluations(setup, settings.evaluations_kept)
 
 
-def audio_uploads(settings: WebSettings, publisher: TrackPublisher | None) -> AudioUploads | None:
-    """Uploads when `--upload-dir` is set, publishing to the catalog topic (or `publisher`)."""
+def audio_uploads(settings: WebSettings) -> AudioUploads | None:
+    """Uploads when `--upload-dir` is set, publishing to the catalog topic."""
     if settings.upload_dir is None:
         return None
-    if publisher is None:
-        from web.catalog_publisher import CatalogPublisher
+    from web.catalog_publisher import CatalogPublisher
 
-        publisher = CatalogPublisher(settings)
     max_bytes = int(settings.max_upload_mb * (1 << 20))
-    return AudioUploads(settings.upload_dir, max_bytes, publisher)
+    return AudioUploads(settings.upload_dir, max_bytes, CatalogPublisher(settings))
 
 
 def create_app(
@@ -74,7 +72,7 @@ def create_app(
     live: LiveFactory = kafka_live,
     jobs: Evaluations | None = None,
     keepalive_s: float = 15.0,
-    catalog_publisher: TrackPublisher | None = None,
+    uploads: AudioUploads | None = None,
 ) -> FastAPI:
     metrics = WebMetrics(registry)
     if model_state is None:
@@ -94,7 +92,7 @@ def create_app(
         reader=reader,
         keepalive_s=keepalive_s,
     )
-    uploads = audio_uploads(settings, catalog_publisher)
+    uploads = uploads or audio_uploads(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

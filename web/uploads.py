@@ -71,18 +71,25 @@ def _warm() -> None:
 class AudioUploads:
     """Everything `POST /v1/tracks/audio` and `GET /v1/tracks/{id}/audio` need."""
 
-    def __init__(self, directory: Path, max_bytes: int, publisher: TrackPublisher) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        max_bytes: int,
+        publisher: TrackPublisher,
+        start_method: str = "spawn",
+    ) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.publisher = publisher
+        # spawn: the API process runs Kafka client threads, which a fork would not carry.
+        self.start_method = start_method
         self._executor: ProcessPoolExecutor | None = None
         self._pending = 0
 
     def start(self) -> None:
         """Make the folders and a worker; it loads librosa now, not on the first upload."""
         (self.directory / INCOMING).mkdir(parents=True, exist_ok=True)
-        # spawn: the API process runs Kafka client threads, which a fork would not carry.
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context(self.start_method)
         self._executor = ProcessPoolExecutor(1, mp_context=context)
         self._executor.submit(_warm)
 

@@ -143,4 +143,5 @@ def test_evaluate_scores_it_by_genre(extracted, tmp_path: Path) -> None:
     argv += ["--k", "3", "--queries", "16", "--no-plots"]
     assert main([*argv, "--out", str(tmp_path / "report")]) == 0
     report = json.loads((tmp_path / "report" / "report.json").read_text())
-    assert report["models"]["knn"]["precision_at_k"][-1] >= 0.75
+    knn = report["models"]["knn"]  # 4 styles: chance is 0.25
+    assert knn["precision_at_k"][0] >= 0.75 and knn["mrr"] >= 0.75, knn
