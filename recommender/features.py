@@ -1,11 +1,19 @@
 """The features Encore understands: their names, feature sets, encodings and valid ranges.
 
-A catalog's feature matrix holds, in this order, the nine audio features and the extras it
-was loaded with. `--features` takes a feature set or a comma list of names:
+A catalog's feature matrix holds, in this order, its audio features and the extras it was
+loaded with. `--features` takes a feature set or a comma list of names:
 
-- `audio`: the nine audio features;
-- `auto`: the nine plus every extra the export carries (a column for its source role with at
+- `audio`: the catalog's audio features: Spotify's nine (`AUDIO_FEATURES`) when the export
+  has them, else the ones Encore extracts from sound (`EXTRACTED_FEATURES`, written by
+  `python -m recommender catalog from-audio`) when it has all of those;
+- `auto`: those plus every extra the export carries (a column for its source role with at
   least half of its values valid), in the order of `EXTRA_FEATURES`.
+
+Two extracted features carry a Spotify name because they measure the same thing in the same
+unit: `tempo` (BPM, from beat tracking) and `loudness` (dB: the clip's overall RMS level in
+dBFS; Spotify's is also an average level in dB, but of its own loudness model, so a mastered
+song typically reads a few dB lower here than there). A feature seed for an extracted catalog
+must give those two; any other extracted feature it lacks takes the catalog median.
 
 How each extra is encoded (`recommender.ingest.encoding` computes them; a row missing an extra
 or holding an invalid value takes the catalog's median, see `recommender.ingest.loader`):
@@ -65,6 +73,36 @@ DERIVED_FROM: dict[str, str] = {
     "log_duration": "duration_ms",
 }
 
+
+def _extracted_features() -> tuple[str, ...]:
+    mfcc = [f"mfcc_{i}_{stat}" for stat in ("mean", "std") for i in range(1, 21)]
+    spectral = [
+        f"spectral_{name}_{stat}"
+        for name in ("centroid", "bandwidth", "rolloff")
+        for stat in ("mean", "std")
+    ]
+    contrast = [f"spectral_contrast_{band}" for band in range(1, 8)]
+    chroma = [f"chroma_{pitch_class}" for pitch_class in range(12)]  # 0 = C, like `key`
+    return (
+        *mfcc,
+        *spectral,
+        *contrast,
+        "zero_crossing_rate_mean",
+        "zero_crossing_rate_std",
+        "rms_mean",
+        "rms_std",
+        *chroma,
+        "onset_strength_mean",
+        "onset_strength_std",
+        "tempo",
+        "loudness",
+    )
+
+
+# The audio features `audio.extract` computes from sound with librosa (means and standard
+# deviations over a clip's frames; contrast and chroma as means), in the order of the matrix.
+EXTRACTED_FEATURES: tuple[str, ...] = _extracted_features()
+
 FEATURE_SETS: tuple[str, ...] = ("auto", "audio")
 DEFAULT_FEATURE_SET = "auto"
 
@@ -94,6 +132,41 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
 }
 
 
+def _extracted_range(name: str) -> tuple[float, float]:
+    """An extracted feature's range in its own unit (Hz, dB, a ratio); the wide ones bound
+    sanity rather than music: a value outside them is not a clip's."""
+    if name.startswith("mfcc_"):
+        return (-2000.0, 2000.0) if name.endswith("_mean") else (0.0, 2000.0)
+    if name.startswith("spectral_contrast_"):
+        return (0.0, 200.0)  # dB between a band's peaks and valleys
+    if name.startswith("spectral_"):
+        return (0.0, 48000.0)  # Hz
+    if name.startswith("onset_strength_"):
+        return (0.0, 1000.0)
+    if name.startswith("rms_"):
+        return (0.0, 2.0)  # of samples in [-1, 1]
+    return (0.0, 1.0)  # chroma, zero-crossing rate
+
+
+# tempo and loudness keep Spotify's ranges: silence (below -60 dBFS) is not extracted.
+FEATURE_RANGES.update(
+    {n: _extracted_range(n) for n in EXTRACTED_FEATURES if n not in FEATURE_RANGES}
+)
+
+
+def is_audio_feature(feature: str) -> bool:
+    """A feature a catalog row must have (Spotify's or an extracted one), not an extra."""
+    return feature in AUDIO_FEATURES or feature in EXTRACTED_FEATURES
+
+
+def audio_features(available: Collection[str]) -> tuple[str, ...]:
+    """The `audio` set of a catalog whose export supplies the roles `available`: the nine
+    when it has them, the extracted features when it has all of those instead."""
+    if not set(AUDIO_FEATURES) <= set(available) and set(EXTRACTED_FEATURES) <= set(available):
+        return EXTRACTED_FEATURES
+    return AUDIO_FEATURES
+
+
 def source_role(feature: str) -> str:
     """The export column role a feature is read from: `key` for `key_sin`, else itself."""
     return DERIVED_FROM.get(feature, feature)
@@ -114,13 +187,15 @@ def requested_features(features: str | Iterable[str]) -> str | tuple[str, ...]:
 def resolve_features(features: str | Iterable[str], available: Collection[str]) -> tuple[str, ...]:
     """The feature names a catalog is loaded with, given the roles its export can supply.
 
-    `auto` adds each extra whose source role is `available`; a list is returned as it is.
+    `audio` is `audio_features(available)`; `auto` adds each extra whose source role is
+    `available`; a list is returned as it is.
     """
     requested = requested_features(features)
     if requested == "audio":
-        return AUDIO_FEATURES
+        return audio_features(available)
     if requested == "auto":
-        return AUDIO_FEATURES + tuple(f for f in EXTRA_FEATURES if source_role(f) in available)
+        extras = tuple(f for f in EXTRA_FEATURES if source_role(f) in available)
+        return audio_features(available) + extras
     assert isinstance(requested, tuple)
     return requested
 

@@ -24,7 +24,6 @@ import pandas as pd
 
 from recommender.catalog import Catalog
 from recommender.errors import CatalogError
-from recommender.features import AUDIO_FEATURES
 from recommender.ingest import read_catalog
 
 log = logging.getLogger(__name__)
@@ -129,7 +128,7 @@ def file_digest(path: Path) -> str:
 
 
 def load_catalog_cached(
-    path: Path, cache_dir: Path | None, feature_names: tuple[str, ...] = AUDIO_FEATURES
+    path: Path, cache_dir: Path | None, feature_names: tuple[str, ...] = ("audio",)
 ) -> Catalog:
     """A snapshot file loads directly; a CSV loads through its cached snapshot when there is
     one for this exact content and feature list (else it is parsed, and the snapshot written)."""

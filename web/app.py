@@ -27,9 +27,10 @@ from web.live import OutputReader, SelectionPublisher
 from web.metrics import WebMetrics
 from web.middleware import BodyLimit, RequestMetrics
 from web.recommend import DirectAnswers
-from web.routes import catalog, evaluations, listeners, models, operations, recommendations
+from web.routes import audio, catalog, evaluations, listeners, models, operations, recommendations
 from web.settings import WebSettings
 from web.state import ModelState
+from web.uploads import AudioUploads
 
 STATIC = Path(__file__).parent / "static"
 
@@ -53,6 +54,16 @@ def default_evaluations(settings: WebSettings) -> Evaluations:
     return Evaluations(setup, settings.evaluations_kept)
 
 
+def audio_uploads(settings: WebSettings) -> AudioUploads | None:
+    """Uploads when `--upload-dir` is set, publishing to the catalog topic."""
+    if settings.upload_dir is None:
+        return None
+    from web.catalog_publisher import CatalogPublisher
+
+    max_bytes = int(settings.max_upload_mb * (1 << 20))
+    return AudioUploads(settings.upload_dir, max_bytes, CatalogPublisher(settings))
+
+
 def create_app(
     settings: WebSettings,
     registry: CollectorRegistry,
@@ -61,6 +72,7 @@ def create_app(
     live: LiveFactory = kafka_live,
     jobs: Evaluations | None = None,
     keepalive_s: float = 15.0,
+    uploads: AudioUploads | None = None,
 ) -> FastAPI:
     metrics = WebMetrics(registry)
     if model_state is None:
@@ -80,6 +92,7 @@ def create_app(
         reader=reader,
         keepalive_s=keepalive_s,
     )
+    uploads = uploads or audio_uploads(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,9 +100,13 @@ def create_app(
         if not model_state.ready:
             model_state.start()
         reader.start()
+        if uploads is not None:
+            uploads.start()
         try:
             yield
         finally:
+            if uploads is not None:
+                uploads.close()
             reader.stop()
             publisher.close()
             ctx.evaluations.close()
@@ -104,13 +121,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.encore = ctx
+    app.state.uploads = uploads
     problems.install(app)
     docs.install(app)
-    for module in (catalog, recommendations, listeners, models, evaluations, operations):
+    for module in (audio, catalog, recommendations, listeners, models, evaluations, operations):
         app.include_router(module.router)
     _page(app)
     # The last added is the outermost: metrics count every answer, 413s included.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # An upload may be larger than a JSON body: its own limit, plus room for the multipart.
+    upload_limit = {"/v1/tracks/audio": int(settings.max_upload_mb * (1 << 20)) + (64 << 10)}
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, per_path=upload_limit)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app
 

@@ -15,19 +15,24 @@ UNMATCHED = "<unmatched>"  # one label for every unknown path, so a scan cannot 
 
 class BodyLimit:
     """413 when Content-Length says the body is too large, or when the streamed body grows past
-    the limit (chunked uploads carry no Content-Length)."""
+    the limit (chunked uploads carry no Content-Length). `per_path` sets other limits for
+    exact paths (an audio upload)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.per_path = per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.default_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         seen = 0
 
@@ -36,20 +41,21 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     # Raised into whoever reads the body; FastAPI passes HTTP errors on to the
                     # problem handler (any other error would become its own 400).
-                    raise HTTPException(413, self._detail())
+                    raise HTTPException(413, _detail(limit))
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _detail(self) -> str:
-        return f"request body larger than {self.max_bytes} bytes"
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(413, self._detail(), {"Connection": "close"})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem_response(413, _detail(limit), {"Connection": "close"})
         await response(scope, receive, send)
+
+
+def _detail(limit: int) -> str:
+    return f"request body larger than {limit} bytes"
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from consumer.settings import Settings, build_parser
 
@@ -27,6 +28,25 @@ class WebSettings(Settings):
     evaluations_kept: int = Field(
         20, ge=1, description="Evaluation jobs kept (queued, running and finished)"
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Catalog writes (POST /v1/tracks, POST /v1/tracks/audio) need "
+        "`Authorization: Bearer <token>`",
+    )
+    catalog_topic: str = Field(
+        "encore.catalog", description="The compacted topic of catalog tracks (key: track_id)"
+    )
+    upload_dir: Path | None = Field(
+        None, description="Uploaded audio is kept here; without it, audio uploads are off"
+    )
+    max_upload_mb: float = Field(20.0, gt=0, le=1024, description="Larger audio uploads get 413")
+
+    @field_validator("upload_dir")
+    @classmethod
+    def _uploads_need_a_token(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and info.data.get("admin_token") is None:
+            raise ValueError("needs --admin-token: audio uploads are token-protected")
+        return value
 
 
 def build_web_parser() -> argparse.ArgumentParser:

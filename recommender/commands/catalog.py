@@ -1,4 +1,5 @@
-"""`python -m recommender catalog ...`: inspect real exports, generate synthetic catalogs."""
+"""`python -m recommender catalog ...`: inspect real exports, generate synthetic catalogs,
+extract a catalog from audio files (`from-audio`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.features import AUDIO_FEATURES
+from recommender.commands import from_audio
 from recommender.ingest import HeaderError, load_catalog, read_catalog
 from recommender.ingest.report import describe
 from recommender.snapshot import SUFFIX, save_snapshot
@@ -23,8 +24,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     inspect.add_argument("path", type=Path)
     inspect.add_argument(
         "--features",
-        default=",".join(AUDIO_FEATURES),
-        help="comma-separated; extras: key, mode, popularity, explicit, year, duration_ms",
+        default="audio",
+        help="audio (the catalog's audio features), auto, or a comma list; extras: key, "
+        "mode, popularity, explicit, year, duration_ms",
     )
     inspect.set_defaults(handler=_inspect)
 
@@ -46,6 +48,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     fit.add_argument("--genre-column", default="playlist_genre")
     fit.add_argument("--out", type=Path, default=FEATURE_MODEL)
     fit.set_defaults(handler=_fit)
+
+    from_audio.register(actions)
 
 
 def _inspect(args: argparse.Namespace) -> int:

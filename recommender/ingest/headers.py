@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from recommender.errors import HeaderError
-from recommender.features import DERIVED_FROM, source_role
+from recommender.features import DERIVED_FROM, EXTRACTED_FEATURES, audio_features, source_role
 
 # Role -> accepted (folded) header names, preferred first.
 IDENTITY_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -54,6 +54,8 @@ FEATURE_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "duration_ms": ("duration_ms", "duration", "duration_s", "duration_sec", "duration_min"),
     "time_signature": ("time_signature", "time_sig", "timesignature"),
+    # The features extracted from sound (`catalog from-audio`), under their own names.
+    **{name: (name,) for name in EXTRACTED_FEATURES if name not in ("tempo", "loudness")},
 }
 
 # Columns whose values are labels: duplicates keep the union of them (see `cleaning`).
@@ -124,6 +126,15 @@ def match_headers(headers: Iterable[object], features: Sequence[str]) -> HeaderM
     present = set(folded)
     name = next((n for n, needs in KNOWN_SCHEMAS if needs <= present), "generic")
     return HeaderMatch(name, mapping)
+
+
+def audio_features_in(headers: Iterable[object]) -> tuple[str, ...]:
+    """The audio features an export's headers carry: the nine Spotify ones, or the extracted
+    ones (`recommender.features.audio_features`); the nine when it has neither, so that the
+    error names what a Spotify export lacks."""
+    folded = {fold_header(h) for h in headers}
+    roles = [r for r, synonyms in FEATURE_SYNONYMS.items() if folded.intersection(synonyms)]
+    return audio_features(roles)
 
 
 def _missing_message(missing: Sequence[str], headers: Sequence[str]) -> str:

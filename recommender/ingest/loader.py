@@ -12,15 +12,20 @@ import pandas as pd
 from recommender.catalog import Catalog
 from recommender.errors import CatalogError
 from recommender.features import (
-    AUDIO_FEATURES,
     DERIVED_FROM,
     FEATURE_RANGES,
+    is_audio_feature,
     requested_features,
     resolve_features,
     source_role,
 )
 from recommender.ingest import cleaning, encoding
-from recommender.ingest.headers import HeaderMatch, label_columns, match_headers
+from recommender.ingest.headers import (
+    HeaderMatch,
+    audio_features_in,
+    label_columns,
+    match_headers,
+)
 
 # `auto` uses an extra only when at least this share of the export's values of it are valid.
 AUTO_MIN_VALID = 0.5
@@ -100,8 +105,8 @@ def usable_roles(frame: pd.DataFrame, schema: HeaderMatch) -> set[str]:
 def clean(
     frame: pd.DataFrame, features: Sequence[str], labels: Sequence[str]
 ) -> tuple[pd.DataFrame, CleaningReport]:
-    """Audio features are required (a row missing one, or out of range, is dropped); extras
-    are filled in with their median (`cleaning.impute_extras`)."""
+    """Audio features, Spotify's or extracted, are required (a row missing one, or out of
+    range, is dropped); extras are filled in with their median (`cleaning.impute_extras`)."""
     rows_read = len(frame)
     # An id that is empty after trimming cannot be served: derive one from name+artist.
     empty = frame["track_id"] == ""
@@ -110,7 +115,7 @@ def clean(
         frame.loc[empty, "track_id"] = encoding.derived_ids(
             frame.loc[empty, "track_name"], frame.loc[empty, "artist"]
         )
-    required = [f for f in features if f in AUDIO_FEATURES]
+    required = [f for f in features if is_audio_feature(f)]
     frame, missing = cleaning.drop_missing(frame, required)
     frame, per_feature, rejected = cleaning.reject_out_of_range(frame, required)
     frame, imputed = cleaning.impute_extras(frame, [f for f in features if f not in required])
@@ -123,7 +128,7 @@ def clean(
 
 def load_catalog(
     path: str | Path,
-    feature_names: str | Iterable[str] = AUDIO_FEATURES,
+    feature_names: str | Iterable[str] = "audio",
     extra_label_columns: Iterable[str] = (),
 ) -> LoadResult:
     """Read a CSV export, map its headers, clean it and build the catalog.
@@ -135,7 +140,8 @@ def load_catalog(
     """
     requested = requested_features(feature_names)
     raw = _read_csv(Path(path))
-    schema = match_headers(raw.columns, AUDIO_FEATURES if isinstance(requested, str) else requested)
+    needed = audio_features_in(raw.columns) if isinstance(requested, str) else requested
+    schema = match_headers(raw.columns, needed)
     labels = [*label_columns(raw.columns, schema.mapping)]
     labels += [c for c in extra_label_columns if c in raw.columns and c not in labels]
     frame = canonical_frame(raw, schema)
@@ -148,7 +154,7 @@ def load_catalog(
     return LoadResult(catalog, schema, report, tuple(labels))
 
 
-def read_catalog(path: str | Path, feature_names: str | Iterable[str] = AUDIO_FEATURES) -> Catalog:
+def read_catalog(path: str | Path, feature_names: str | Iterable[str] = "audio") -> Catalog:
     """The cleaned catalog of any known export, without the report."""
     return load_catalog(path, feature_names=feature_names).catalog
 

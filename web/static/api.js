@@ -11,23 +11,43 @@ export class ApiError extends Error {
 }
 
 const TOKEN_KEY = 'encore.api_token';
+const ADMIN_KEY = 'encore.admin_token';
 
-// A token given as page.html#token=... is kept for this tab and taken out of the address
-// bar; POST endpoints need it when the API runs with --api-token.
-function apiToken() {
+// Tokens given as page.html#token=...&admin=... are kept for this tab and taken out of the
+// address bar; POST endpoints need `token` when the API runs with --api-token, audio uploads
+// need `admin` (--admin-token).
+function pageTokens() {
   try {
-    const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
-    if (fromHash) {
-      sessionStorage.setItem(TOKEN_KEY, fromHash);
-      history.replaceState(null, '', location.pathname + location.search);
+    const hash = new URLSearchParams(location.hash.slice(1));
+    let taken = false;
+    for (const [param, key] of [['token', TOKEN_KEY], ['admin', ADMIN_KEY]]) {
+      if (hash.get(param)) {
+        sessionStorage.setItem(key, hash.get(param));
+        taken = true;
+      }
     }
-    return sessionStorage.getItem(TOKEN_KEY);
+    if (taken) history.replaceState(null, '', location.pathname + location.search);
+    return { api: sessionStorage.getItem(TOKEN_KEY), admin: sessionStorage.getItem(ADMIN_KEY) };
   } catch {
-    return null;
+    return { api: null, admin: null };
   }
 }
 
-const token = apiToken();
+const tokens = pageTokens();
+const token = tokens.api;
+
+export function adminToken() {
+  return tokens.admin;
+}
+
+export function setAdminToken(value) {
+  tokens.admin = value || null;
+  try {
+    if (value) sessionStorage.setItem(ADMIN_KEY, value);
+  } catch {
+    // storage disabled: kept for this page only
+  }
+}
 
 // FastAPI's own validation errors carry a list of {loc, msg}; problem+json a string.
 function detailText(detail) {
@@ -38,15 +58,17 @@ function detailText(detail) {
   return detail == null ? '' : JSON.stringify(detail);
 }
 
-export async function request(method, path, { body, signal } = {}) {
+// form: a FormData body (multipart), sent with the admin token instead of the API token.
+export async function request(method, path, { body, signal, form } = {}) {
   const headers = { Accept: 'application/json, application/problem+json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token && method !== 'GET') headers.Authorization = `Bearer ${token}`;
+  const bearer = form ? tokens.admin : token;
+  if (bearer && method !== 'GET') headers.Authorization = `Bearer ${bearer}`;
   let text;
   let response;
   try {
     response = await fetch(path, {
-      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, signal, body: form || (body === undefined ? undefined : JSON.stringify(body)),
     });
     text = await response.text();
   } catch (err) {
@@ -74,6 +96,8 @@ export const api = {
   searchTracks: (text, limit, signal) => request('GET', `/v1/tracks?q=${q(text)}&limit=${limit}`, { signal }),
   track: (id) => request('GET', `/v1/tracks/${q(id)}`),
   recommend: (body) => request('POST', '/v1/recommendations', { body }),
+  uploadAudio: (form) => request('POST', '/v1/tracks/audio', { form }),
+  trackAudioUrl: (id) => `/v1/tracks/${q(id)}/audio`,
   select: (body) => request('POST', '/v1/selections', { body }),
   models: () => request('GET', '/v1/models'),
   clusters: (model) => request('GET', `/v1/clusters?model=${q(model)}`),

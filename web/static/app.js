@@ -8,6 +8,7 @@ import { Listening } from './listening.js';
 import { LiveAnswers } from './live.js';
 import { LatentMap } from './map.js';
 import { setupSearch } from './search.js';
+import { setupUpload } from './upload.js';
 import { renderClusters } from './views.js';
 
 const MAP_LIMIT = 3000;
@@ -288,6 +289,10 @@ byId('user-id').textContent = state.userId;
 byId('user-id').title = 'This tab\'s listener id: the answers for it arrive live.';
 setupSearch({
   input: byId('search'), list: byId('search-results'), errorEl: byId('search-error'),
+  onChoose: (song) => listening.choose(song),
+});
+setupUpload({
+  settings: () => ({ model: state.model, k: currentK(), clusterNames: state.clusterNames }),
   onChoose: (song) => listening.choose(song),
 });
 el.model.addEventListener('change', onModelChange);

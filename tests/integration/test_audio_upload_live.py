@@ -1,0 +1,104 @@
+"""Audio in, on the real broker: an upload through `python -m web` lands on the catalog topic
+as a CatalogTrack keyed by its id, its file plays back, its features find clips of its
+style; and the service answers a feature seed of extracted features from the same catalog."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+import soundfile as sf
+
+pytest.importorskip("librosa")
+
+from audio_clips import SR, STYLES, style_folder
+from harness import answered, produce, read_topic
+
+from recommender.__main__ import main
+from recommender.features import EXTRACTED_FEATURES
+from schemas import CatalogTrack
+
+ADMIN = "live-admin-token"
+
+
+@pytest.fixture(scope="module")
+def clip_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("live-clips")
+    style_folder(root, per_style=3, seconds=3.0)
+    out = root.parent / "live-clips.csv"
+    assert main(["catalog", "from-audio", str(root), "--out", str(out), "--jobs", "1"]) == 0
+    return out
+
+
+@pytest.fixture(autouse=True)
+def upload_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clip_catalog: Path
+) -> dict[str, str]:
+    """What `web` (the conftest fixture, started after this one) reads from the environment."""
+    settings = {
+        "ENCORE_CATALOG": str(clip_catalog),
+        "ENCORE_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "ENCORE_ADMIN_TOKEN": ADMIN,
+        "ENCORE_CATALOG_TOPIC": f"catalog-{uuid.uuid4().hex[:8]}",
+        "ENCORE_ARTIFACTS": str(tmp_path / "artifacts"),
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+def test_an_upload_lands_on_the_catalog_topic(broker, web: str, upload_settings) -> None:
+    buffer = io.BytesIO()
+    sf.write(buffer, STYLES["techno"](3.0, 424242), SR, format="WAV")
+    body = buffer.getvalue()
+    answer = httpx.post(
+        f"{web}/v1/tracks/audio",
+        files={"file": ("Live Synth - Upload.wav", body, "audio/wav")},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+        timeout=90,  # the first upload may wait for the worker to load librosa
+    )
+    assert answer.status_code == 202, answer.text
+    track = CatalogTrack.model_validate(answer.json()["track"])
+    topic = upload_settings["ENCORE_CATALOG_TOPIC"]
+    landed = read_topic(broker.bootstrap_servers, topic, expected=1, timeout_s=20)
+    assert [m.key() for m in landed] == [track.track_id.encode()]
+    assert CatalogTrack.model_validate_json(landed[0].value()) == track
+    assert httpx.get(f"{web}{answer.json()['audio_url']}").content == body
+    body = {"features": track.features, "k": 3, "max_per_artist": 0}  # one artist per style
+    recs = httpx.post(f"{web}/v1/recommendations", json=body)
+    genres = _genres(Path(upload_settings["ENCORE_CATALOG"]))
+    assert [genres[i["track_id"]] for i in recs.json()["items"]] == ["techno"] * 3, recs.text
+
+
+def test_the_service_answers_extracted_features_for_a_song_outside_the_catalog(
+    broker, service_factory, topics, upload_settings
+) -> None:
+    catalog = Path(upload_settings["ENCORE_CATALOG"])
+    frame = pd.read_csv(catalog)
+    seed = frame[frame["genre"] == "ambient"].iloc[0]
+    features = {name: float(seed[name]) for name in EXTRACTED_FEATURES}
+    features["tempo"] += 0.5  # a song near it, not in the catalog
+    features["mfcc_2_mean"] += 0.1
+    event = {"event_id": "audio-1", "user_id": "u1", "features": features, "k": 2}
+    with service_factory("--catalog", str(catalog)):
+        produce(broker.bootstrap_servers, topics[0], [(b"u1", json.dumps(event).encode())])
+        counts = answered(broker.bootstrap_servers, topics[1], {"audio-1"}, 30)
+        assert counts["audio-1"] == 1
+        (message,) = [
+            m
+            for m in read_topic(broker.bootstrap_servers, topics[1], 1, 10)
+            if json.loads(m.value())["event_id"] == "audio-1"
+        ]
+    items = json.loads(message.value())["items"]
+    genres = _genres(catalog)
+    assert [genres[i["track_id"]] for i in items] == ["ambient", "ambient"]
+
+
+def _genres(catalog: Path) -> dict[str, str]:
+    frame = pd.read_csv(catalog)
+    return dict(zip(frame["track_id"], frame["genre"], strict=True))
