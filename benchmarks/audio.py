@@ -2,7 +2,7 @@
 models on a labelled catalog of generated clips (`tests/audio_clips.py` styles: techno,
 ambient, chiptune, ballad; each clip its own seed, tempo, key and notes).
 
-    .venv/bin/python benchmarks/audio.py --out out/audio [--per-style 25] [--seconds 30]
+    .venv/bin/python -m benchmarks.audio --out out/audio [--per-style 25] [--seconds 30]
 
 It writes the clips under OUT/clips/<style>/, builds OUT/clips.csv with the same command a
 user runs (`python -m recommender catalog from-audio OUT/clips --out OUT/clips.csv`) and
@@ -22,13 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from audio_clips import style_folder
+# Run as a script, this file's folder comes first on the path and its name hides the `audio`
+# package: put the repository there instead (and tests/, for the clip generators).
+HERE, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
+sys.path[:] = [str(ROOT), str(ROOT / "tests")] + [
+    p for p in sys.path if Path(p or ".").resolve() != HERE
+]
+from audio_clips import style_folder  # noqa: E402
 
-from audio.analyse import analyse_file
-from audio.batch import warm_up
-from audio.decode import read_clip
-from recommender.__main__ import main as recommender
+from audio.analyse import analyse_file  # noqa: E402
+from audio.batch import warm_up  # noqa: E402
+from audio.decode import read_clip  # noqa: E402
+from recommender.__main__ import main as recommender  # noqa: E402
 
 MODELS = "knn,knn-cosine,pca"
 

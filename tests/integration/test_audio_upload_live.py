@@ -1,11 +1,14 @@
 """Audio in, on the real broker: an upload through `python -m web` lands on the catalog topic
 as a CatalogTrack keyed by its id, its file plays back, its features find clips of its
-style; and the service answers a feature seed of extracted features from the same catalog."""
+style (through the API and on the page, in headless Chromium); and the service answers a
+feature seed of extracted features from the same catalog."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -102,3 +105,45 @@ def test_the_service_answers_extracted_features_for_a_song_outside_the_catalog(
 def _genres(catalog: Path) -> dict[str, str]:
     frame = pd.read_csv(catalog)
     return dict(zip(frame["track_id"], frame["genre"], strict=True))
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+NO_BROWSER = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+
+
+@pytest.mark.skipif(bool(NO_BROWSER), reason=f"not installed: {', '.join(NO_BROWSER)}")
+def test_the_page_uploads_plays_and_recommends(web: str, tmp_path: Path, upload_settings) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    clip = tmp_path / "Page Synth - Page Upload.wav"
+    sf.write(clip, STYLES["chiptune"](3.0, 515151), SR)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--autoplay-policy=no-user-gesture-required", "--window-size=1400,900",
+                 f"--user-data-dir={tmp_path / 'chromium'}"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    try:
+        driver.get(f"{web}/#admin={ADMIN}")
+        wait = WebDriverWait(driver, 90, poll_frequency=0.1)  # the worker may still be starting
+        wait.until(lambda d: d.find_element(By.ID, "model").is_enabled())
+        driver.find_element(By.ID, "audio-upload").send_keys(str(clip))
+        items = "#uploaded-recommendations [data-track-id]"
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, items))
+        player = driver.find_element(By.ID, "uploaded-audio")
+        assert player.get_attribute("src").endswith("/audio")
+        # The browser fetched and decoded the stored file: it knows its duration.
+        duration = "return document.getElementById('uploaded-audio').duration"
+        wait.until(lambda d: (d.execute_script(duration) or 0) > 2.9)
+        genres = _genres(Path(upload_settings["ENCORE_CATALOG"]))
+        shown = [
+            e.get_attribute("data-track-id") for e in driver.find_elements(By.CSS_SELECTOR, items)
+        ]
+        assert [genres[t] for t in shown[:2]] == ["chiptune", "chiptune"], shown
+        assert "Page Upload" in driver.find_element(By.ID, "uploaded-name").text
+    finally:
+        driver.quit()

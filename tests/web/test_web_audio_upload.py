@@ -157,7 +157,8 @@ def test_without_upload_dir_uploads_are_off() -> None:
     client, _ = make_api()
     with client:
         files = {"file": ("clip.wav", wav_bytes("techno", 3), "audio/wav")}
-        answer = client.post("/v1/tracks/audio", files=files)
+        assert problem(client.post("/v1/tracks/audio", files=files))["status"] == 401
+        answer = client.post("/v1/tracks/audio", files=files, headers=AUTH)
         assert problem(answer)["status"] == 403
         assert problem(client.get("/v1/tracks/x/audio"))["status"] == 404
 

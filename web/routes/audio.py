@@ -49,13 +49,13 @@ def require_admin_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Catalog writes need `Authorization: Bearer <--admin-token>` (uploads require one)."""
-    expected = ctx.settings.admin_token
-    if expected is None:
-        raise ProblemError(403, "catalog writes need an --admin-token on this instance")
     if credentials is None:
         raise ProblemError(
             401, "missing `Authorization: Bearer <admin token>`", {"WWW-Authenticate": "Bearer"}
         )
+    expected = ctx.settings.admin_token
+    if expected is None:
+        raise ProblemError(403, "catalog writes need an --admin-token on this instance")
     if not secrets.compare_digest(
         credentials.credentials.encode(), expected.get_secret_value().encode()
     ):

@@ -105,10 +105,16 @@ def test_names_come_from_tags_then_the_file_name_and_ids_from_the_content(tmp_pa
     tagged = write(tmp_path / "x.wav", clip, title="Night Drive", artist="The Tones")
     named = write(tmp_path / "Daft Punk - One More Time.flac", clip)
     plain = write(tmp_path / "untitled.ogg", clip)
-    results = [analyse_or_skip(p) for p in (tagged, named, plain)]
+    mp3 = write(tmp_path / "Some Band - Loud.mp3", clip)  # libsndfile >= 1.1 decodes MP3
+    results = [analyse_or_skip(p) for p in (tagged, named, plain, mp3)]
     assert all(isinstance(r, TrackAnalysis) for r in results)
     names = [(r.track_name, r.artist) for r in results]  # type: ignore[union-attr]
-    assert names == [("Night Drive", "The Tones"), ("One More Time", "Daft Punk"), ("untitled", "")]
+    assert names == [
+        ("Night Drive", "The Tones"),
+        ("One More Time", "Daft Punk"),
+        ("untitled", ""),
+        ("Loud", "Some Band"),
+    ]
     copy = shutil.copy(tagged, tmp_path / "copy.wav")
     assert content_id(Path(copy)) == content_id(tagged) != content_id(named)
     assert results[0].track_id == content_id(tagged)  # type: ignore[union-attr]
