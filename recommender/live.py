@@ -7,7 +7,8 @@ tracks are marked deleted there and leave `catalog.index`. Nothing is refitted.
 
 Rows and index positions only grow: a changed track gets a new row (its old row dies), so an
 older `Recommender` keeps seeing the rows it was built with while a batch is in flight. The
-cost of an apply is proportional to the update, not to the catalog (`recommender.growth`).
+cost of an apply is proportional to the update, not to the catalog (`live_catalog` grows
+the catalog, `live_model` each model; the first update builds their state, O(n) once).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import pandas as pd
+import numpy as np
 
 from recommender.catalog import Catalog
 from recommender.ingest.imputation import SeedImputer
+from recommender.live_catalog import CatalogState, NewTrack
+from recommender.live_model import follow
 from recommender.recommender import Recommender
-from recommender.search import ExactIndex
 
 __all__ = ["AppliedUpdate", "CatalogUpdate", "TrackUpsert", "apply_update", "compacted"]
 
@@ -86,51 +88,70 @@ def apply_update(
     default the medians of the catalog the models were first built on); one missing an audio
     feature, or with a value out of range or not finite, is rejected with the reason.
     """
-    # First version: rebuild on the new catalog (O(n)); the incremental path replaces it.
-    first = next(iter(models.values()))
-    catalog = first.catalog
-    imputer = imputer or SeedImputer.from_catalog(catalog)
-    frame = pd.DataFrame(
-        {"track_id": catalog.track_ids, "track_name": catalog.names, "artist": catalog.artists}
-    )
-    frame[list(catalog.feature_names)] = catalog.features
-    extra = catalog.extra.reset_index(drop=True)
-    frame = pd.concat([frame, extra], axis=1)
-    upserts: dict[str, TrackUpsert] = {u.track_id: u for u in update.upserts}
-    removals = set(update.removals) - set(upserts)
-    rows, rejected, added, replaced = [], [], [], []
-    for u in upserts.values():
+    if not models:
+        raise ValueError("no models to update")
+    catalog = next(iter(models.values())).catalog
+    if any(m.catalog is not catalog for m in models.values()):
+        raise ValueError("every model must be on the same catalog")
+    state = catalog.__dict__.get("live_state") or CatalogState(catalog)
+    if imputer is None:
+        imputer = state.imputer or SeedImputer.from_catalog(catalog)
+        state.imputer = imputer
+    upserts = {u.track_id: u for u in update.upserts}  # the last record of an id wins
+    removals = [t for t in dict.fromkeys(update.removals) if t not in upserts]
+    tracks, rejected = _checked(list(upserts.values()), imputer, catalog)
+    index = catalog.index
+    replaced = [t.track_id for t in tracks if t.track_id in index]
+    added = [t.track_id for t in tracks if t.track_id not in index]
+    removed = [t for t in removals if t in index]
+    change = state.apply(catalog, removed, tracks)
+    followed = {name: follow(model, change) for name, model in models.items()}
+    return AppliedUpdate(followed, change.catalog, added, replaced, removed, rejected)
+
+
+def _checked(
+    upserts: list[TrackUpsert], imputer: SeedImputer, catalog: Catalog
+) -> tuple[list[NewTrack], list[tuple[str, str]]]:
+    """Complete tracks (extras imputed), and (track_id, reason) for the ones that cannot be."""
+    tracks: list[NewTrack] = []
+    rejected: list[tuple[str, str]] = []
+    columns = list(catalog.extra.columns)
+    for u in upserts:
+        if not u.track_id:
+            rejected.append((u.track_id, "empty track_id"))
+            continue
         seed = imputer.complete(u.features)
         if seed.vector is None:
             rejected.append((u.track_id, "; ".join(seed.problems)))
             continue
-        (replaced if u.track_id in catalog.index else added).append(u.track_id)
-        row = {"track_id": u.track_id, "track_name": u.track_name, "artist": u.artist}
-        row.update(zip(catalog.feature_names, seed.vector.tolist(), strict=True))
-        row.update(dict(u.labels or {}))
-        rows.append(row)
-    removed = [t for t in update.removals if t in removals and t in catalog.index]
-    gone = set(removed) | set(replaced)
-    frame = frame[~frame["track_id"].isin(gone)]
-    frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
-    new = Catalog.from_frame(frame, catalog.feature_names, extra.columns)
-    out = {}
-    for name, m in models.items():
-        r = Recommender(
-            name,
-            new,
-            m.scaler,
-            m.embedding,
-            m.metric,
-            m.version,
-            options=m.options,
-            training_curve=m.training_curve,
-        )
-        out[name] = r if isinstance(m.index, ExactIndex) else r.with_search("hnsw")
-    return AppliedUpdate(out, new, added, replaced, removed, rejected)
+        values = dict(zip(catalog.feature_names, seed.vector.tolist(), strict=True))
+        labels = dict(u.labels or {})
+        explicit = u.explicit
+        if explicit is None:
+            explicit = values.get("explicit", 0.0) > 0.5 or _truthy(labels.get("explicit"))
+        extra = {c: labels.get(c, values.get(c)) for c in columns}
+        if "explicit" in columns and u.explicit is not None:
+            extra["explicit"] = float(u.explicit)
+        name, artist = str(u.track_name), str(u.artist)
+        tracks.append(NewTrack(u.track_id, name, artist, seed.vector, extra, bool(explicit)))
+    return tracks, rejected
+
+
+def _truthy(text: object) -> bool:
+    return str(text).strip().lower() in ("true", "1", "yes", "y", "t")
 
 
 def compacted(catalog: Catalog) -> Catalog:
     """The live tracks of `catalog` as a plain catalog, in row order (what a fresh build or a
     snapshot uses). O(n): for snapshots and tests, not for every update."""
-    return catalog
+    if not catalog.dead_rows:
+        return catalog
+    rows = np.flatnonzero(catalog.alive)
+    return Catalog(
+        track_ids=catalog.track_ids[rows],
+        names=catalog.names[rows],
+        artists=catalog.artists[rows],
+        features=np.ascontiguousarray(catalog.features[rows]),
+        feature_names=catalog.feature_names,
+        extra=catalog.extra.iloc[rows].reset_index(drop=True),
+    )
