@@ -282,7 +282,7 @@ def _duplicates(song_ids: np.ndarray) -> dict[int, list[int]]:
 
 
 def _column(series: pd.Series) -> Growable:
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+    if pd.api.types.is_numeric_dtype(series):  # as `Catalog.numeric_columns` reads it
         return Growable(series.to_numpy(dtype=np.float64, na_value=np.nan))
     return Growable(series.to_numpy(dtype=object))
 

@@ -143,6 +143,7 @@ class HnswIndex:
             if found == 0 or len(queries) == 0:
                 return positions, scores
             labels, distances = self._query(queries, found)
+        labels = labels.astype(np.int64)
         newer = labels >= self._labels  # added after this index: not in its catalog
         positions[:, :found] = np.where(newer, -1, labels)
         scores[:, :found] = np.where(newer, np.float32(0), self._scores(distances))
