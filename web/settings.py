@@ -17,6 +17,11 @@ class WebSettings(Settings):
     api_token: SecretStr | None = Field(
         None, description="When set, POST endpoints need `Authorization: Bearer <token>`"
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of POST and DELETE /v1/tracks (catalog changes); "
+        "unset: they answer 403",
+    )
     max_body_bytes: int = Field(64 * 1024, ge=256, description="Larger request bodies get 413")
     publish_timeout_s: float = Field(
         5.0, gt=0, le=60, description="Longest wait for the broker to take a selection (then 503)"
