@@ -85,7 +85,7 @@ class CatalogTopic:
     def read(self, feed: CatalogFeed, timeout_s: float = 0.0, most: int = 10_000) -> int:
         """Add what has arrived (waiting up to `timeout_s` for the first) to `feed`; produce
         its dead letters. Returns how many records were read."""
-        messages = [m for m in self.consumer.consume(most, timeout_s) if self._usable(m)]
+        messages = [m for m in self.consumer.consume(most, timeout_s) if self.usable(m)]
         if messages:
             feed.add(messages)
         self.send_dead_letters(feed)
@@ -142,7 +142,7 @@ class CatalogTopic:
         self.consumer.close()
 
     @staticmethod
-    def _usable(message: Any) -> bool:
+    def usable(message: Any) -> bool:
         error = message.error()
         if error is None:
             return True
