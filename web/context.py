@@ -96,16 +96,16 @@ def require_admin(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Catalog changes need `Authorization: Bearer <--admin-token>`: 401 without a token, 403
-    with a wrong one, and 403 for everyone when the API has no admin token (off by default)."""
+    with a wrong one, and 403 with any when the API has no admin token (off by default)."""
     expected = ctx.settings.admin_token
+    if credentials is None:
+        raise ProblemError(
+            401, "missing `Authorization: Bearer <admin token>`", {"WWW-Authenticate": "Bearer"}
+        )
     if expected is None:
         raise ProblemError(
             403,
             "catalog changes are disabled: start the API with --admin-token (ENCORE_ADMIN_TOKEN)",
-        )
-    if credentials is None:
-        raise ProblemError(
-            401, "missing `Authorization: Bearer <admin token>`", {"WWW-Authenticate": "Bearer"}
         )
     given = credentials.credentials.encode()
     if not secrets.compare_digest(given, expected.get_secret_value().encode()):
