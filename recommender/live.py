@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from recommender.catalog import Catalog
+from recommender.errors import ConfigurationError
 from recommender.ingest.imputation import SeedImputer
 from recommender.live_catalog import CatalogState, NewTrack
-from recommender.live_model import follow
+from recommender.live_model import follow, prepare
 from recommender.recommender import Recommender
 
 __all__ = ["AppliedUpdate", "CatalogUpdate", "TrackUpsert", "apply_update", "compacted"]
@@ -94,6 +95,8 @@ def apply_update(
     if any(m.catalog is not catalog for m in models.values()):
         raise ValueError("every model must be on the same catalog")
     state = catalog.__dict__.get("live_state") or CatalogState(catalog)
+    if catalog is not state.latest:
+        raise ConfigurationError("updates apply to the newest version of a live catalog")
     if imputer is None:
         imputer = state.imputer or SeedImputer.from_catalog(catalog)
         state.imputer = imputer
@@ -104,8 +107,12 @@ def apply_update(
     replaced = [t.track_id for t in tracks if t.track_id in index]
     added = [t.track_id for t in tracks if t.track_id not in index]
     removed = [t for t in removals if t in index]
+    # Everything that can fail runs before the shared buffers change.
+    width = len(catalog.feature_names)
+    features = np.array([t.features for t in tracks], np.float32).reshape(-1, width)
+    prepared = {name: prepare(model, features) for name, model in models.items()}
     change = state.apply(catalog, removed, tracks)
-    followed = {name: follow(model, change) for name, model in models.items()}
+    followed = {name: follow(p, change) for name, p in prepared.items()}
     return AppliedUpdate(followed, change.catalog, added, replaced, removed, rejected)
 
 

@@ -12,7 +12,7 @@ from recommender.growable import Growable
 from recommender.live_catalog import CatalogChange
 from recommender.recommender import Recommender
 
-__all__ = ["ModelGrowth", "follow"]
+__all__ = ["ModelGrowth", "Prepared", "follow", "prepare"]
 
 
 @dataclass
@@ -43,25 +43,43 @@ class ModelGrowth:
         return cls(Growable(embedding), Growable(ids), centroids)
 
 
-def follow(model: Recommender, change: CatalogChange) -> Recommender:
-    """`model` on `change.catalog`: the same fitted model, its new rows embedded and indexed."""
+@dataclass(frozen=True)
+class Prepared:
+    """A model's share of an update, computed before anything shared changes."""
+
+    model: Recommender
+    growth: ModelGrowth
+    vectors: np.ndarray  # (new rows, e): the new tracks embedded
+    clusters: np.ndarray | None  # (new rows,): their nearest centroids
+
+
+def prepare(model: Recommender, features: np.ndarray) -> Prepared:
+    """Embed and cluster the new tracks' raw `features`; raises if the model cannot follow."""
     growth = model.growth or ModelGrowth.of(model)
     if len(growth.embedding) != len(model.catalog):
         raise ValueError(f"{model.name}: only the newest version of a live model can be updated")
-    features = change.catalog.features[change.new_rows]
-    vectors = (
-        model.embed(features)
-        if len(features)
-        else np.empty((0, model.catalog_embedding.shape[1]), np.float32)
-    )
-    growth.embedding.append(vectors)
-    if growth.clusters is not None and growth.centroids is not None:
-        growth.clusters.append(assign(vectors, growth.centroids))
-    embedding = growth.embedding.view()
-    extend = getattr(model.index, "extended", None)
-    if extend is None:
+    if not callable(getattr(model.index, "is_newest", None)):
         raise TypeError(f"{model.name}: its index ({type(model.index).__name__}) cannot grow")
-    index = extend(embedding[change.position_rows], change.dead_positions)
+    if not model.index.is_newest():  # type: ignore[attr-defined]
+        raise ValueError(f"{model.name}: only the newest index of a live model can be updated")
+    width = model.catalog_embedding.shape[1]
+    vectors = model.embed(features) if len(features) else np.empty((0, width), np.float32)
+    clusters = None
+    if growth.clusters is not None and growth.centroids is not None:
+        clusters = assign(vectors, growth.centroids)
+    return Prepared(model, growth, vectors, clusters)
+
+
+def follow(prepared: Prepared, change: CatalogChange) -> Recommender:
+    """The prepared model on `change.catalog`: its new rows appended and indexed."""
+    model, growth = prepared.model, prepared.growth
+    growth.embedding.append(prepared.vectors)
+    if growth.clusters is not None and prepared.clusters is not None:
+        growth.clusters.append(prepared.clusters)
+    embedding = growth.embedding.view()
+    index = model.index.extended(  # type: ignore[attr-defined]
+        embedding[change.position_rows], change.dead_positions
+    )
     return Recommender(
         model.name,
         change.catalog,

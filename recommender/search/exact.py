@@ -65,12 +65,13 @@ class ExactIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         if self.metric == "cosine":
             vectors = normalise_rows(vectors)
-        if self._growth is None:
-            offset = self._offset if self._offset is not None else np.zeros(len(self), np.float32)
-            self._growth = (Growable(self._vectors), Growable(offset))
-        rows, offsets = self._growth
-        if len(rows) != len(self):
+        if not self.is_newest():
             raise ValueError("only the newest index of a live catalog can be extended")
+        growth = self._growth
+        if growth is None:  # a plain index is copied (and may be extended again)
+            offset = self._offset if self._offset is not None else np.zeros(len(self), np.float32)
+            growth = (Growable(self._vectors), Growable(offset))
+        rows, offsets = growth
         added = np.einsum("ij,ij->i", vectors, vectors) if self.metric == "euclidean" else None
         rows.append(vectors)
         offsets.append(added if added is not None else np.zeros(len(vectors), np.float32))
@@ -79,8 +80,12 @@ class ExactIndex:
         index.metric = self.metric
         index._vectors = rows.view()
         index._offset = offsets.view()
-        index._growth = self._growth
+        index._growth = growth
         return index
+
+    def is_newest(self) -> bool:
+        """Whether `extended` may be called: no newer index shares this one's buffers."""
+        return self._growth is None or len(self._growth[0]) == len(self)
 
     @property
     def dim(self) -> int:

@@ -81,7 +81,7 @@ class HnswIndex:
         shared = self._shared
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         with shared.lock:
-            if shared.labels != self._labels:
+            if not self.is_newest():
                 raise ValueError("only the newest index of a live catalog can be extended")
             for position in np.asarray(deleted, dtype=np.int64).tolist():
                 self._graph.mark_deleted(position)
@@ -125,6 +125,10 @@ class HnswIndex:
         if len(vectors):
             graph.add_items(vectors, np.arange(len(vectors)), num_threads=threads)
         return cls(graph, metric, params, threads)
+
+    def is_newest(self) -> bool:
+        """Whether `extended` may be called: the shared graph holds nothing newer."""
+        return self._shared.labels == self._labels
 
     def __len__(self) -> int:
         """Positions this index knows (deleted ones included)."""
@@ -170,8 +174,15 @@ class HnswIndex:
         """Write the graph and its settings into `directory` (created if missing)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self._graph.save_index(str(directory / _GRAPH))
+        with self._shared.lock:
+            if self._shared.labels != self._labels:
+                raise ValueError("only the newest index of a live catalog can be saved")
+            self._graph.save_index(str(directory / _GRAPH))
+            # A live graph has more labels than slots (deleted ones were reused): keep both.
+            shared = self._shared
+            live = {"labels": shared.labels, "alive": shared.alive, "free": shared.free}
         meta = {"format": _FORMAT, "metric": self.metric, "dim": self.dim, "count": len(self)}
+        meta["live"] = live
         (directory / _META).write_text(json.dumps({**meta, "params": asdict(self.params)}))
 
     @classmethod
@@ -198,7 +209,14 @@ class HnswIndex:
             max_elements=max(1, int(meta["count"])),
             allow_replace_deleted=True,
         )
-        return cls(graph, meta["metric"], params, threads)
+        index = cls(graph, meta["metric"], params, threads)
+        if "live" in meta:
+            shared = index._shared
+            shared.labels, shared.alive, shared.free = (
+                int(meta["live"][k]) for k in ("labels", "alive", "free")
+            )
+            index._labels = shared.labels
+        return index
 
 
 def load_index(
