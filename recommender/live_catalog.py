@@ -146,8 +146,8 @@ class CatalogState:
                 self._kill(row, dead, orphans)
         for song in orphans:
             self._promote(song)
-        for track in tracks:
-            self._append(track)
+        if tracks:
+            self._append(tracks)
         self.generation += 1
         self.latest = self._catalog()
         new_positions = np.arange(first_position, len(self.canonical_rows), dtype=np.int64)
@@ -182,38 +182,61 @@ class CatalogState:
         self.song_position.set(song, position)
         self.canonical_position.set(np.array(rows), position)
 
-    def _append(self, track: NewTrack) -> None:
-        row = len(self.ids)
-        key = song_keys([track.track_id], [track.name], [track.artist])[0]
-        song = self.song_of_key.setdefault(key, len(self.song_of_key))
-        if song == len(self.song_position):
-            self.song_position.append(np.array([-1]))
-        position = int(self.song_position[song])
-        if position >= 0 or song in self.song_rows:  # another row of the song exists
-            members = self.song_rows.setdefault(song, [])
-            if not members and position >= 0:
-                members.append(int(self.canonical_rows[position]))
-            members.append(row)
-        artist = self._artist(track.artist)
-        if position < 0:
-            position = len(self.canonical_rows)
-            self.canonical_rows.append(np.array([row]))
-            self.song_artists.append(np.array([artist]))
-            self.song_position.set(song, position)
-        self.ids.append(np.array([track.track_id], dtype=object))
-        self.names.append(np.array([track.name], dtype=object))
-        self.artists.append(np.array([track.artist], dtype=object))
-        self.features.append(track.features[None, :])
-        self.alive.append(np.array([True]))
-        self.song_ids.append(np.array([song]))
-        self.canonical_position.append(np.array([position]))
-        self.artist_ids.append(np.array([artist]))
+    def _append(self, tracks: Sequence[NewTrack]) -> None:
+        """Append `tracks` in order; each buffer grows once per update, not once per track."""
+        first_row, first_position = len(self.ids), len(self.canonical_rows)
+        position_rows: list[int] = []  # rows of the positions this update creates
+        songs, positions, artists = [], [], []
+        keys = song_keys(
+            [t.track_id for t in tracks], [t.name for t in tracks], [t.artist for t in tracks]
+        )
+        for i, (track, key) in enumerate(zip(tracks, keys, strict=True)):
+            row = first_row + i
+            song = self.song_of_key.setdefault(key, len(self.song_of_key))
+            if song == len(self.song_position):  # a new song
+                self.song_position.append(np.array([-1]))
+            position = int(self.song_position[song])
+            if position >= 0 or song in self.song_rows:  # another row of the song exists
+                members = self.song_rows.setdefault(song, [])
+                if not members and position >= 0:
+                    members.append(self._row_at(position, first_position, position_rows))
+                members.append(row)
+            artist = self._artist(track.artist)
+            if position < 0:
+                position = first_position + len(position_rows)
+                position_rows.append(row)
+                self.song_position.set(song, position)
+            songs.append(song)
+            positions.append(position)
+            artists.append(artist)
+            self.index[track.track_id] = row
+            self.delta = (self.delta + _track_hash(track.track_id, track.features)) % _MOD
+        self.canonical_rows.append(np.array(position_rows, dtype=np.int64))
+        self.song_artists.append(self.artist_ids_of(position_rows, first_row, artists))
+        self.ids.append(np.array([t.track_id for t in tracks], dtype=object))
+        self.names.append(np.array([t.name for t in tracks], dtype=object))
+        self.artists.append(np.array([t.artist for t in tracks], dtype=object))
+        width = len(self.feature_names)
+        features = np.array([t.features for t in tracks], np.float32).reshape(-1, width)
+        self.features.append(features)
+        self.alive.append(np.ones(len(tracks), bool))
+        self.song_ids.append(np.array(songs, dtype=np.int64))
+        self.canonical_position.append(np.array(positions, dtype=np.int64))
+        self.artist_ids.append(np.array(artists, dtype=np.int64))
         for column, values in self.extra.items():
-            values.append(_cell(values, track.extra.get(column)))
+            values.append(_cells(values, [t.extra.get(column) for t in tracks]))
         if self.explicit is not None:
-            self.explicit.append(np.array([track.explicit]))
-        self.index[track.track_id] = row
-        self.delta = (self.delta + _track_hash(track.track_id, track.features)) % _MOD
+            self.explicit.append(np.array([t.explicit for t in tracks], dtype=bool))
+
+    def _row_at(self, position: int, first_position: int, position_rows: list[int]) -> int:
+        if position >= first_position:  # created by this update: not in the buffer yet
+            return position_rows[position - first_position]
+        return int(self.canonical_rows[position])
+
+    @staticmethod
+    def artist_ids_of(position_rows: list[int], first_row: int, artists: list[int]) -> np.ndarray:
+        """The artist of each new position's row (all rows of this update)."""
+        return np.array([artists[row - first_row] for row in position_rows], dtype=np.int64)
 
     def _artist(self, name: str) -> int:
         folded = normalise_text(name)
@@ -287,14 +310,16 @@ def _column(series: pd.Series) -> Growable:
     return Growable(series.to_numpy(dtype=object))
 
 
-def _cell(column: Growable, value: object) -> np.ndarray:
-    if column.view().dtype == np.float64:
+def _cells(column: Growable, values: list[object]) -> np.ndarray:
+    if column.view().dtype != np.float64:
+        return np.array([*values, None], dtype=object)[:-1]  # never a 2-d array of sequences
+    numbers = []
+    for value in values:
         try:
-            number = float(value)  # type: ignore[arg-type]
+            numbers.append(float(value))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            number = np.nan
-        return np.array([number])
-    return np.array([value], dtype=object)
+            numbers.append(np.nan)
+    return np.array(numbers, dtype=np.float64)
 
 
 def _track_hash(track_id: object, features: np.ndarray) -> int:

@@ -87,20 +87,39 @@ class HnswIndex:
                 self._graph.mark_deleted(position)
             shared.free += len(deleted)
             shared.alive -= len(deleted)
-            slots = int(self._graph.get_current_count()) + max(0, len(vectors) - shared.free)
-            capacity = int(self._graph.get_max_elements())
-            if slots > capacity:
-                self._graph.resize_index(max(slots, 2 * capacity))
-            if len(vectors):
-                labels = np.arange(shared.labels, shared.labels + len(vectors))
-                self._graph.add_items(vectors, labels, num_threads=1, replace_deleted=True)
-            shared.free = max(0, shared.free - len(vectors))
+            labels = np.arange(shared.labels, shared.labels + len(vectors))
+            fresh = self._room(len(vectors))
+            if fresh:  # new slots while there is room: ~3x cheaper than replacing
+                self._graph.add_items(vectors[:fresh], labels[:fresh], num_threads=1)
+            if fresh < len(vectors):
+                rest = slice(fresh, None)
+                self._graph.add_items(
+                    vectors[rest], labels[rest], num_threads=1, replace_deleted=True
+                )
+                shared.free -= len(vectors) - fresh
             shared.labels += len(vectors)
             shared.alive += len(vectors)
         index = HnswIndex.__new__(HnswIndex)
         index.metric, index.params, index.threads = self.metric, self.params, self.threads
         index._graph, index._shared, index._labels = self._graph, shared, shared.labels
         return index
+
+    def _room(self, count: int) -> int:
+        """How many of `count` additions take new slots; the rest replace deleted ones.
+
+        A full graph reuses deleted slots when they are at least an eighth of it (and enough),
+        else it doubles: removed tracks then take at most an eighth of a full graph, and most
+        additions are plain insertions (replacing repairs the old node's neighbours too).
+        """
+        shared = self._shared
+        used, capacity = int(self._graph.get_current_count()), int(self._graph.get_max_elements())
+        room = capacity - used
+        if room >= count:
+            return count
+        if shared.free >= count - room and shared.free * 8 >= capacity:
+            return room
+        self._graph.resize_index(max(used + count, 2 * capacity))
+        return count
 
     @classmethod
     def build(

@@ -300,3 +300,16 @@ def test_a_saved_live_graph_loads_and_keeps_growing(tmp_path):
     assert positions.tolist() == [[60]]
     positions, _ = again.search(vectors[:1] + 10, 2)
     assert set(positions[0].tolist()) <= set(range(10, 59))
+
+
+def test_a_song_added_twice_in_one_update_is_searched_once_until_its_first_row_goes(catalog):
+    model = build("knn", catalog, {"clusters": 0})
+    seed = catalog.features[catalog.index[catalog.track_ids[3]]]
+    first, second = (upsert(f"take-{i}", seed * (1 + 1e-4 * i), "Fresh", "Band") for i in (1, 2))
+    live = apply_update({"knn": model}, CatalogUpdate([first, second])).models["knn"]
+    rows = [live.catalog.index["take-1"], live.catalog.index["take-2"]]
+    assert live.catalog.canonical_position[rows[0]] == live.catalog.canonical_position[rows[1]]
+    assert neighbour_ids(live, [catalog.track_ids[3]], k=2)[0] & {"take-1", "take-2"} == {"take-1"}
+    later = apply_update({"knn": live}, CatalogUpdate(removals=["take-1"])).models["knn"]
+    assert "take-2" in neighbour_ids(later, [catalog.track_ids[3]], k=2)[0]
+    assert not set(neighbour_ids(later, list(catalog.track_ids[:50]), k=10)[0]) & {"take-1"}
