@@ -1,11 +1,14 @@
 """One record of the catalog topic in, a track to upsert, a tombstone, or why it is a dead letter.
 
-Key: the `track_id` (UTF-8). Value: a `schemas.CatalogTrack` JSON object whose `track_id` is
+Key: the `track_id` (UTF-8), or that id as a JSON string (`"abc"`, quotes included: the key
+Debezium's MongoDB connector gives a document with `_id: "abc"`). Value: a `schemas.CatalogTrack` JSON object whose `track_id` is
 the key, or null (a tombstone: the track is removed). Whether the features are usable (every
 audio feature present, in range) is decided when the record is applied (`apply_update`).
 """
 
 from __future__ import annotations
+
+import json
 
 from pydantic import ValidationError
 
@@ -40,6 +43,7 @@ def decode_record(
         track_id = key.decode("utf-8")
     except UnicodeDecodeError:
         return Rejected(DeadLetterReason.INVALID_SCHEMA, "key is not UTF-8")
+    track_id = _unquoted(track_id)
     if value is None:
         return track_id, None
     if len(value) == 0:
@@ -58,6 +62,18 @@ def decode_record(
             f"key {track_id!r} is not the value's track_id {track.track_id!r}",
         )
     return track_id, upsert_of(track)
+
+
+def _unquoted(key: str) -> str:
+    """`"abc"` (a JSON string) -> `abc`; any other key as it is."""
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        try:
+            text = json.loads(key)
+        except ValueError:
+            return key
+        if isinstance(text, str) and text:
+            return text
+    return key
 
 
 def _classify(exc: ValidationError) -> Rejected:

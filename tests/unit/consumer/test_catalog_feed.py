@@ -64,6 +64,8 @@ def answer_ids(models: ModelSet, track_id: str) -> list[str]:
 def test_decode_record_accepts_tracks_and_tombstones_and_classifies_the_rest() -> None:
     good = json.dumps(track("n1", 0)).encode()
     assert decode_record(b"n1", None) == ("n1", None)
+    assert decode_record(b'"n1"', None) == ("n1", None)  # Debezium MongoDB's key
+    assert decode_record(b'"n1"', good)[0] == "n1"
     decoded = decode_record(b"n1", good)
     assert not isinstance(decoded, Rejected) and decoded[1] is not None
     assert decoded[1].track_name == "New Song"
