@@ -74,6 +74,26 @@ class Catalog:
         """Tracks in the catalog: `len(self)` less the dead rows."""
         return len(self) - self.dead_rows
 
+    def compacted(self) -> Catalog:
+        """The living rows as a plain catalog, in row order (itself when no row is dead).
+
+        O(n): for snapshots and re-indexing, not for every update. Song ids carry over, so
+        the names are not normalised again.
+        """
+        if not self.dead_rows:
+            return self
+        rows = np.flatnonzero(self.alive)
+        catalog = Catalog(
+            track_ids=self.track_ids[rows],
+            names=self.names[rows],
+            artists=self.artists[rows],
+            features=np.ascontiguousarray(self.features[rows]),
+            feature_names=self.feature_names,
+            extra=self.extra.iloc[rows].reset_index(drop=True),
+        )
+        catalog.__dict__["song_ids"] = np.asarray(self.song_ids[rows], dtype=np.int64)
+        return catalog
+
     @cached_property
     def generation(self) -> int:
         """How many updates were applied since the catalog was read (0 for a file)."""
@@ -120,10 +140,14 @@ class Catalog:
         return {track_id: row for row, track_id in enumerate(self.track_ids)}
 
     @cached_property
+    def song_keys(self) -> list[str]:
+        """Each row's song: its folded name and artist (`recommender.text.song_keys`)."""
+        return song_keys(self.track_ids, self.names, self.artists)
+
+    @cached_property
     def song_ids(self) -> np.ndarray:
         """(n,) int64: rows of the same song share an id."""
-        keys = song_keys(self.track_ids, self.names, self.artists)
-        _, ids = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
+        _, ids = np.unique(np.asarray(self.song_keys, dtype=object), return_inverse=True)
         return ids.astype(np.int64)
 
     @cached_property

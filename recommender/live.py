@@ -151,14 +151,4 @@ def _truthy(text: object) -> bool:
 def compacted(catalog: Catalog) -> Catalog:
     """The live tracks of `catalog` as a plain catalog, in row order (what a fresh build or a
     snapshot uses). O(n): for snapshots and tests, not for every update."""
-    if not catalog.dead_rows:
-        return catalog
-    rows = np.flatnonzero(catalog.alive)
-    return Catalog(
-        track_ids=catalog.track_ids[rows],
-        names=catalog.names[rows],
-        artists=catalog.artists[rows],
-        features=np.ascontiguousarray(catalog.features[rows]),
-        feature_names=catalog.feature_names,
-        extra=catalog.extra.iloc[rows].reset_index(drop=True),
-    )
+    return catalog.compacted()

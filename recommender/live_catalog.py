@@ -107,14 +107,17 @@ class CatalogState:
         self.alive = Growable(np.ones(len(catalog), bool))
         self.dead = 0
         self.index: dict[str, int] = dict(catalog.index)
-        keys = song_keys(catalog.track_ids, catalog.names, catalog.artists)
-        unique, song_ids = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
-        self.song_of_key: dict[str, int] = {str(k): i for i, k in enumerate(unique.tolist())}
-        self.song_ids = Growable(song_ids.astype(np.int64))
+        # The catalog's own song ids (often cached, or from a snapshot): the index's positions
+        # are its canonical rows. The keys are needed to find the song of a new track.
+        song_ids = np.asarray(catalog.song_ids, dtype=np.int64)
+        keys = catalog.song_keys
+        self.song_of_key: dict[str, int] = dict(zip(keys, song_ids.tolist(), strict=True))
+        self.next_song = int(song_ids.max(initial=-1)) + 1
+        self.song_ids = Growable(song_ids)
         canonical = catalog.canonical_rows
         self.canonical_rows = Growable(canonical)
         self.canonical_position = Growable(catalog.canonical_position)
-        self.song_position = Growable(np.full(len(unique), -1, np.int64))
+        self.song_position = Growable(np.full(self.next_song, -1, np.int64))
         self.song_position.set(song_ids[canonical], np.arange(len(canonical)))
         self.song_rows = _duplicates(song_ids)  # rows of songs with more than one row
         self.artist_ids = Growable(catalog.artist_ids)
@@ -192,8 +195,9 @@ class CatalogState:
         )
         for i, (track, key) in enumerate(zip(tracks, keys, strict=True)):
             row = first_row + i
-            song = self.song_of_key.setdefault(key, len(self.song_of_key))
-            if song == len(self.song_position):  # a new song
+            song = self.song_of_key.setdefault(key, self.next_song)
+            if song == self.next_song:  # a new song
+                self.next_song += 1
                 self.song_position.append(np.array([-1]))
             position = int(self.song_position[song])
             if position >= 0 or song in self.song_rows:  # another row of the song exists

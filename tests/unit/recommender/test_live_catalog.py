@@ -15,6 +15,7 @@ from recommender.live import CatalogUpdate, TrackUpsert, apply_update, compacted
 from recommender.recommender import Recommender
 from recommender.search import ExactIndex, HnswIndex, HnswParams
 from recommender.shaping import Shape
+from recommender.snapshot import load_snapshot, save_snapshot
 from recommender.training.synthetic import generate_catalog
 
 N = 800
@@ -313,3 +314,14 @@ def test_a_song_added_twice_in_one_update_is_searched_once_until_its_first_row_g
     later = apply_update({"knn": live}, CatalogUpdate(removals=["take-1"])).models["knn"]
     assert "take-2" in neighbour_ids(later, [catalog.track_ids[3]], k=2)[0]
     assert not set(neighbour_ids(later, list(catalog.track_ids[:50]), k=10)[0]) & {"take-1"}
+
+
+def test_a_snapshot_of_a_live_catalog_holds_its_living_tracks(catalog, tmp_path):
+    model = build("knn", catalog, {"clusters": 0})
+    live = apply_all({"knn": model}, churn(catalog, 0.2, seed=13))["knn"].catalog
+    loaded = load_snapshot(save_snapshot(live, tmp_path / "live.npz"))
+    final = compacted(live)
+    np.testing.assert_array_equal(loaded.track_ids, final.track_ids)
+    np.testing.assert_array_equal(loaded.features, final.features)
+    np.testing.assert_array_equal(loaded.canonical_rows, final.canonical_rows)
+    assert len(loaded) == live.track_count
