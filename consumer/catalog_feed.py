@@ -131,7 +131,8 @@ class CatalogFeed:
         m.tracks.set(len(applied.catalog.index))
         if pending.stamps:
             m.apply_latency.observe_many(np.maximum(0.0, time.time() - np.array(pending.stamps)))
-        self._latest = [t for t in self._latest if t not in set(applied.removed)]
+        removed = set(applied.removed)
+        self._latest = [t for t in self._latest if t not in removed]
         self._latest = (self._latest + list(applied.added))[-100:]
         if applied.rejected:
             log.warning("%d catalog records rejected", len(applied.rejected))

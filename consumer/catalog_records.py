@@ -1,8 +1,9 @@
 """One record of the catalog topic in, a track to upsert, a tombstone, or why it is a dead letter.
 
 Key: the `track_id` (UTF-8), or that id as a JSON string (`"abc"`, quotes included: the key
-Debezium's MongoDB connector gives a document with `_id: "abc"`). Value: a `schemas.CatalogTrack` JSON object whose `track_id` is
-the key, or null (a tombstone: the track is removed). Whether the features are usable (every
+Debezium's MongoDB connector gives a document with `_id: "abc"`). Value: a
+`schemas.CatalogTrack` JSON object whose `track_id` is the key, or null (a tombstone: the
+track is removed). Whether the features are usable (every
 audio feature present, in range) is decided when the record is applied (`apply_update`).
 """
 

@@ -109,7 +109,10 @@ CATALOG_DEAD_LETTER_REASONS = (
     DeadLetterReason.INVALID_FEATURES,
     DeadLetterReason.INTERNAL,
 )
-_APPLY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+_APPLY_BUCKETS = (
+    0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
+    1, 1.5, 2, 3, 5, 10, 30, 60,
+)  # fmt: skip
 
 
 class CatalogMetrics:
