@@ -21,6 +21,7 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
+from confluent_kafka.admin import AdminClient
 
 from consumer.catalog_feed import CatalogFeed
 from consumer.metrics import CatalogMetrics
@@ -28,6 +29,7 @@ from consumer.serving import ModelSet
 from kafkaio.config import KafkaConnection
 from kafkaio.produce import produce
 from kafkaio.stop import Stop
+from kafkaio.topics import ensure_topics
 
 __all__ = ["COMPACTED", "CatalogTopic", "LiveCatalog"]
 
@@ -48,6 +50,7 @@ class CatalogTopic:
         metrics: CatalogMetrics,
     ) -> None:
         self.topic, self.dlq_topic, self.metrics = topic, dlq_topic, metrics
+        self.connection = connection
         self.consumer = Consumer(
             connection.client_config(
                 **{
@@ -67,6 +70,15 @@ class CatalogTopic:
             )
         )
         self._ends: dict[int, int] = {}
+
+    def ensure(self, partitions: int, replication_factor: int, timeout_s: float = 10.0) -> None:
+        """Create the catalog topic (compacted) and its dead-letter topic when missing: what
+        the service does at start, for a reader (the API) that may start before it."""
+        admin = AdminClient(self.connection.client_config())
+        ensure_topics(admin, [self.dlq_topic], partitions, replication_factor, timeout_s)
+        ensure_topics(
+            admin, [self.topic], partitions, replication_factor, timeout_s, config=COMPACTED
+        )
 
     def assign(self, timeout_s: float = 10.0) -> None:
         """Every partition from its beginning; remember the end offsets to replay to."""

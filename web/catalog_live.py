@@ -46,8 +46,16 @@ class CatalogPublisher(SelectionPublisher):
 class CatalogFollower:
     """Applies the catalog topic to `state`; `replayed` once it has caught up at start."""
 
-    def __init__(self, state: ModelState, feed: CatalogFeed, topic: CatalogTopic | None) -> None:
+    def __init__(
+        self,
+        state: ModelState,
+        feed: CatalogFeed,
+        topic: CatalogTopic | None,
+        partitions: int = 6,
+        replication_factor: int = 1,
+    ) -> None:
         self.state, self.feed, self.topic = state, feed, topic
+        self._created_with = (partitions, replication_factor)
         self.replayed = topic is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -74,6 +82,7 @@ class CatalogFollower:
         consumer = self.topic.consumer
         while not self._stop.is_set():
             try:
+                self.topic.ensure(*self._created_with)
                 self.topic.assign()
                 break
             except Exception as exc:  # the broker not up yet: /readyz stays 503
@@ -126,4 +135,5 @@ def kafka_catalog(
         f"encore-web-catalog-{settings.instance_id}",
         catalog_metrics,
     )
-    return CatalogPublisher(settings, metrics), CatalogFollower(state, feed, topic)
+    follower = CatalogFollower(state, feed, topic, settings.partitions, settings.replication_factor)
+    return CatalogPublisher(settings, metrics), follower
