@@ -116,11 +116,13 @@ def apply_latency(n: int, batch: int, batches: int, work: Path) -> None:
     print(f"load average {load()}")
 
 
-def selection_cost(n: int, events: int, rate: float, rounds: int, seconds: float) -> None:
+def selection_cost(
+    n: int, events: int, rate: float, rounds: int, seconds: float, work: Path
+) -> None:
     catalog = synthetic_catalog(n)
-    base = knn(catalog).with_search("hnsw")  # never updated: its own graph
+    base = hnsw_model(catalog, work)  # never updated: a graph of its own
     rng = np.random.default_rng(1)
-    start = knn(catalog).with_search("hnsw")
+    start = hnsw_model(catalog, work)
     start = apply_update({"knn": start}, CatalogUpdate()).models["knn"]  # state built up front
     totals = {"none": [0.0, 0], "updates": [0.0, 0]}
     applied = 0
@@ -180,7 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average {load()}")
     if not args.skip_apply:
         apply_latency(args.tracks, args.batch, args.batches, args.work)
-    selection_cost(args.selection_tracks, args.events, args.rate, args.rounds, args.seconds)
+    selection_cost(
+        args.selection_tracks, args.events, args.rate, args.rounds, args.seconds, args.work
+    )
 
 
 if __name__ == "__main__":

@@ -89,12 +89,14 @@ class HnswIndex:
             shared.alive -= len(deleted)
             labels = np.arange(shared.labels, shared.labels + len(vectors))
             fresh = self._room(len(vectors))
+            # Updates are applied between batches, when the search threads are idle.
+            threads = self.threads if len(vectors) >= 4 * self.threads else 1
             if fresh:  # new slots while there is room: ~3x cheaper than replacing
-                self._graph.add_items(vectors[:fresh], labels[:fresh], num_threads=1)
+                self._graph.add_items(vectors[:fresh], labels[:fresh], num_threads=threads)
             if fresh < len(vectors):
                 rest = slice(fresh, None)
                 self._graph.add_items(
-                    vectors[rest], labels[rest], num_threads=1, replace_deleted=True
+                    vectors[rest], labels[rest], num_threads=threads, replace_deleted=True
                 )
                 shared.free -= len(vectors) - fresh
             shared.labels += len(vectors)
