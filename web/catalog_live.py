@@ -57,6 +57,7 @@ class CatalogFollower:
         self.state, self.feed, self.topic = state, feed, topic
         self._created_with = (partitions, replication_factor)
         self.replayed = topic is None
+        self.reachable: bool | None = None  # None until the first try to read the topic
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="encore-web-catalog", daemon=True)
@@ -74,6 +75,13 @@ class CatalogFollower:
         if self.topic is not None:
             self.topic.close()
 
+    @property
+    def holds_readiness(self) -> bool:
+        """Whether /readyz must wait: the topic is readable but not replayed yet. With Kafka
+        down the API serves the file's catalog (as it answers directly without Kafka) and
+        replays once it can read the topic."""
+        return not self.replayed and self.reachable is not False
+
     def latest(self, models: ModelSet, count: int = 10) -> list[int]:
         return self.feed.latest(models, count)
 
@@ -84,9 +92,11 @@ class CatalogFollower:
             try:
                 self.topic.ensure(*self._created_with)
                 self.topic.assign()
+                self.reachable = True
                 break
-            except Exception as exc:  # the broker not up yet: /readyz stays 503
+            except Exception as exc:  # the broker not up yet: the file's catalog meanwhile
                 log.warning("catalog topic %s not readable yet: %s", self.topic.topic, exc)
+                self.reachable = False
                 self._stop.wait(1.0)
         caught_up = False
         while not self._stop.is_set():

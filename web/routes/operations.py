@@ -47,9 +47,10 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses=problems(503))
 def readyz(ctx: Context) -> Health:
-    """200 once the catalog and models are loaded and the catalog topic replayed, 503 before."""
+    """200 once the catalog and models are loaded and the catalog topic replayed (unless
+    Kafka is unreachable: then the file's catalog is served), 503 before."""
     ctx.models.current()  # a 503 problem until they are
-    if ctx.catalog is not None and not ctx.catalog.replayed:
+    if ctx.catalog is not None and ctx.catalog.holds_readiness:
         raise ProblemError(503, "the catalog topic is still being replayed", {"Retry-After": "2"})
     return Health()
 
