@@ -4,6 +4,10 @@
 artist by name; `apply` kills the rows of removed and replaced tracks, appends the new ones,
 and returns the next `Catalog`, whose arrays are views of the buffers and whose derived data
 (`Catalog.assembled`) are given instead of recomputed, so an update costs O(its rows).
+
+Older versions share the buffers and see their own length. What changes in place, and so
+shows in older versions too, only ever hides: a dead row (`alive`), a removed id (`index`),
+and, when a song's searched row dies, the new position of its other rows (`canonical_position`).
 """
 
 from __future__ import annotations
