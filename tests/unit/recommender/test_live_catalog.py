@@ -113,7 +113,8 @@ def test_exact_search_after_churn_matches_a_fresh_model(models, catalog, name):
     )
 
 
-def test_hnsw_recall_after_a_fifth_of_the_catalog_churned(catalog):
+def test_hnsw_recall_after_a_fifth_of_the_catalog_churned():
+    catalog = Catalog.from_frame(frame(5000, 4), extra_columns=["genre", "popularity"])
     model = build("knn", catalog, {"clusters": 0})
     graph = model.with_index(HnswIndex.build(model.catalog_embedding[catalog.canonical_rows]))
     live = apply_all({"knn": graph}, churn(catalog, 0.2, seed=11))["knn"]
