@@ -147,7 +147,7 @@ def replayed(
     models = wait_for_models(loading, health, stop)
     if models is None or catalog is None:
         return models
-    models = catalog.refresh(models) or models
+    models = catalog.refresh(models) or catalog.feed.prepare(models)
     metrics = catalog.feed.metrics
     metrics.tracks.set(models.track_count)
     health.catalog_replayed = True

@@ -104,10 +104,17 @@ class CatalogFeed:
         self._account(applied, pending)
         return models.updated(applied)
 
+    def prepare(self, models: ModelSet) -> ModelSet:
+        """`models` ready for updates: the first apply on a catalog builds its live state in
+        O(n) (seconds at a million tracks); done here, before the instance is ready, it does
+        not stall the batches when the first record arrives."""
+        applied = apply_update(models.recommenders(), CatalogUpdate(), models.imputer)
+        return models.updated(applied)
+
     def rebase(self, models: ModelSet) -> ModelSet:
         """Freshly loaded `models` (a reload from the files) with every record applied so far."""
         if not self.state:
-            return models
+            return self.prepare(models)
         update = CatalogUpdate.from_records(self.state.items())
         applied = apply_update(models.recommenders(), update, models.imputer)
         self.metrics.tracks.set(len(applied.catalog.index))

@@ -115,7 +115,10 @@ class CatalogFollower:
         """On the event loop: decode, and apply once the models are there."""
         self.feed.add(messages)
         if self.state.ready:
-            fresh = self.feed.apply(self.state.current().models)
+            models = self.state.current().models
+            fresh = self.feed.apply(models)
+            if fresh is None and caught_up and not self.replayed:
+                fresh = self.feed.prepare(models)  # the O(n) first apply, before ready
             if fresh is not None:
                 self.state.swap(fresh, catalog_update=True)
             if caught_up and not self.replayed:
