@@ -13,6 +13,8 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
+from consumer.catalog_feed import CatalogFeed
+from consumer.catalog_topic import COMPACTED, CatalogTopic, LiveCatalog
 from consumer.delivery import AtLeastOnce, ExactlyOnce
 from consumer.http import Health, serve_http
 from consumer.kafka_config import admin_config, consumer_config, producer_config
@@ -51,6 +53,8 @@ def create_topics_when_reachable(
     # One attempt must end well within the stall timeout, so liveness never lapses.
     attempt_s = min(10.0, settings.stall_timeout_s / 3)
     topics = [settings.input_topic, settings.output_topic, settings.dlq_topic]
+    if settings.catalog_topic:
+        topics.append(settings.catalog_dlq_topic)
     delay = first_delay_s
     while keep_trying():
         health.progressed()
@@ -58,6 +62,15 @@ def create_topics_when_reachable(
             ensure_topics(
                 admin, topics, settings.partitions, settings.replication_factor, attempt_s
             )
+            if settings.catalog_topic:
+                ensure_topics(
+                    admin,
+                    [settings.catalog_topic],
+                    settings.partitions,
+                    settings.replication_factor,
+                    attempt_s,
+                    config=COMPACTED,
+                )
             health.topics_ready = True
             return True
         except (KafkaException, TimeoutError) as exc:
@@ -102,6 +115,45 @@ def clients(
         consumer.close()
 
 
+@contextlib.contextmanager
+def live_catalog(settings: Settings, metrics: Metrics) -> Iterator[LiveCatalog | None]:
+    """The catalog topic's reader, assigned; None when `--catalog-topic` is empty."""
+    if not settings.catalog_topic:
+        yield None
+        return
+    topic = CatalogTopic(
+        settings.kafka,
+        settings.catalog_topic,
+        settings.catalog_dlq_topic,
+        f"encore-catalog-{settings.instance_id}",
+        metrics.catalog,
+    )
+    try:
+        topic.assign()
+        yield LiveCatalog(topic, CatalogFeed(metrics.catalog))
+    finally:
+        topic.close()
+
+
+def replayed(
+    catalog: LiveCatalog | None, loading: Future[ModelSet], health: Health, stop: Stop
+) -> ModelSet | None:
+    """The loaded models with the whole catalog topic applied (read while they load), or
+    None if stopped first."""
+    if catalog is not None:
+        health.catalog_replayed = False
+        if not catalog.topic.replay(catalog.feed, stop, health.progressed):
+            return None
+    models = wait_for_models(loading, health, stop)
+    if models is None or catalog is None:
+        return models
+    models = catalog.refresh(models) or catalog.feed.prepare(models)
+    metrics = catalog.feed.metrics
+    metrics.tracks.set(models.track_count)
+    health.catalog_replayed = True
+    return models
+
+
 def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
     registry = registry or CollectorRegistry()
     metrics = Metrics(registry)
@@ -133,13 +185,24 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
         delivery = delivery_class(settings)(
             consumer, producer, FLUSH_TIMEOUT_S, metrics.producer_queue_full.inc
         )
-        service = Service(settings, consumer, delivery, metrics, health, stop, loader.reload, lag)
+        catalog = stack.enter_context(live_catalog(settings, metrics))
+        service = Service(
+            settings,
+            consumer,
+            delivery,
+            metrics,
+            health,
+            stop,
+            loader.reload,
+            lag,
+            catalog=catalog,
+        )
         service.subscribe()
-        models = wait_for_models(loading, health, stop)
+        models = replayed(catalog, loading, health, stop)
         if models is None:
             return 0
         health.model_loaded = True
-        log.info("models %s on %d tracks", models.versions(), len(models.catalog))
+        log.info("models %s on %d tracks", models.versions(), models.track_count)
         log.info(
             "consuming %s -> %s (%s)",
             settings.input_topic,

@@ -47,6 +47,20 @@ class RecommendationEncoder:
         self._features: dict[int, bytes] = {}
         self._model = b',"model":%s,"model_version":%s' % (quote(model), quote(model_version))
 
+    def grown(
+        self, catalog: Catalog, model: str, model_version: str, clusters: np.ndarray | None
+    ) -> RecommendationEncoder:
+        """An encoder for `catalog`, the same rows plus new ones (a living catalog's rows only
+        grow and never change): it shares this one's fragments, so an update costs
+        O(new rows), and no fragment of a changed or removed track is reachable through the
+        new catalog's rows."""
+        encoder = RecommendationEncoder.__new__(RecommendationEncoder)
+        encoder._catalog, encoder._clusters = catalog, clusters
+        encoder._model = b',"model":%s,"model_version":%s' % (quote(model), quote(model_version))
+        self._items.extend([None] * (len(catalog) - len(self._items)))
+        encoder._items, encoder._features = self._items, self._features
+        return encoder
+
     def _item(self, row: int) -> bytes:
         c = self._catalog
         cluster = b"" if self._clusters is None else b',"cluster":%d' % self._clusters[row]

@@ -17,6 +17,7 @@ class Health:
         self.topics_ready = False
         self.model_loaded = False
         self.assigned = 0
+        self.catalog_replayed = True  # False from start until the catalog topic is replayed
         self.last_progress = time.monotonic()
         self.stopping = False
 
@@ -25,7 +26,13 @@ class Health:
 
     @property
     def ready(self) -> bool:
-        return self.topics_ready and self.model_loaded and self.assigned > 0 and not self.stopping
+        return (
+            self.topics_ready
+            and self.model_loaded
+            and self.catalog_replayed
+            and self.assigned > 0
+            and not self.stopping
+        )
 
     def live(self) -> tuple[bool, str]:
         stalled = time.monotonic() - self.last_progress
@@ -37,6 +44,7 @@ class Health:
         parts = {
             "topics": self.topics_ready,
             "model": self.model_loaded,
+            "catalog": self.catalog_replayed,
             "partitions": self.assigned > 0,
             "running": not self.stopping,
         }

@@ -99,3 +99,48 @@ class Metrics:
             "encore_model_info", "Loaded models", ["model", "version", "default"], registry=registry
         )
         self.reloads = Counter("encore_model_reloads", "Model set swaps", registry=registry)
+        self.catalog = CatalogMetrics(registry)
+
+
+# Why a catalog record can be a dead letter (the `error.reason` header and the metric label).
+CATALOG_DEAD_LETTER_REASONS = (
+    DeadLetterReason.INVALID_JSON,
+    DeadLetterReason.INVALID_SCHEMA,
+    DeadLetterReason.INVALID_FEATURES,
+    DeadLetterReason.INTERNAL,
+)
+_APPLY_BUCKETS = (
+    0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
+    1, 1.5, 2, 3, 5, 10, 30, 60,
+)  # fmt: skip
+
+
+class CatalogMetrics:
+    """The living catalog's metrics, on the service's registry and on the API's."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.tracks = Gauge(
+            "encore_catalog_tracks", "Tracks in the served catalog", registry=registry
+        )
+        self.applied = Counter(
+            "encore_catalog_updates_applied",
+            "Catalog records applied, by what they did to the catalog",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in ("added", "replaced", "removed"):
+            self.applied.labels(kind)
+        self.apply_latency = BatchHistogram(
+            "encore_catalog_apply_latency_seconds",
+            "Per catalog record: from its publish timestamp to applied (recommendable)",
+            _APPLY_BUCKETS,
+            registry,
+        )
+        self.dead_letters = Counter(
+            "encore_catalog_dead_letters",
+            "Catalog records routed to the catalog dead-letter topic and acknowledged",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in CATALOG_DEAD_LETTER_REASONS:
+            self.dead_letters.labels(reason.value)

@@ -11,6 +11,7 @@ import numpy as np
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from consumer.batch import BatchProcessor, BatchResult
+from consumer.catalog_topic import LiveCatalog
 from consumer.delivery import first_offsets
 from consumer.http import Health
 from consumer.lag import PartitionLag
@@ -51,6 +52,7 @@ class Service:
         reload: Reload | None = None,
         lag: PartitionLag | None = None,
         clock: Callable[[], float] = time.monotonic,
+        catalog: LiveCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.consumer = consumer
@@ -59,6 +61,7 @@ class Service:
         self.health = health
         self.stop = stop
         self.reload = reload
+        self.catalog = catalog  # the catalog topic, applied between batches
         self.clock = clock  # for the retry backoff (tests pass a fake one)
         # The consumer's `stats_cb` feeds it; the loop tells it the assignment.
         self.lag = lag or PartitionLag(metrics.consumer_lag)
@@ -81,6 +84,7 @@ class Service:
         try:
             while not self.stop.is_set():
                 self._maybe_reload()
+                self._maybe_update_catalog()
                 messages = self._next_batch()
                 self.health.progressed()
                 if messages:
@@ -181,10 +185,21 @@ class Service:
             return
         fresh = self.reload(self.processor.models)
         if fresh is not None:
+            if self.catalog is not None:  # the files' catalog, plus the topic's records
+                fresh = self.catalog.rebase(fresh)
             self.processor.models = fresh
             self.metrics.reloads.inc()
             self._publish_models(fresh)
             log.info("models reloaded: %s", fresh.versions())
+
+    def _maybe_update_catalog(self) -> None:
+        """Apply the catalog records that arrived since the last batch: the next batch is
+        answered on the new catalog."""
+        if self.catalog is None or self.processor is None:
+            return
+        fresh = self.catalog.refresh(self.processor.models)
+        if fresh is not None:
+            self.processor.models = fresh
 
     def _publish_models(self, models: ModelSet) -> None:
         self.metrics.model_info.clear()

@@ -51,6 +51,14 @@ class Settings(KafkaSettings):
     input_topic: str = Field("song-selected", description="Where song-selected events arrive")
     output_topic: str = Field("recommendations", description="Where recommendations go")
     dlq_topic: str = Field("song-selected.dlq", description="Where unusable events go")
+    catalog_topic: str = Field(
+        "encore.catalog",
+        description="Compacted topic of tracks added, changed (key: track_id) and removed "
+        "(a null value); every instance reads all of it. Empty: the catalog file only",
+    )
+    catalog_dlq_topic: str = Field(
+        "encore.catalog.dead-letters", description="Where unusable catalog records go"
+    )
     group_id: str = Field(
         "encore", description="Consumer group: instances sharing it split the work"
     )

@@ -18,8 +18,10 @@ def ensure_topics(
     partitions: int,
     replication_factor: int = 1,
     timeout_s: float = 30.0,
+    config: dict[str, str] | None = None,
 ) -> None:
-    """Create each missing topic; raise `TimeoutError` if they are not all visible in time."""
+    """Create each missing topic (with `config`, such as `cleanup.policy=compact`); raise
+    `TimeoutError` if they are not all visible in time. An existing topic is left as it is."""
     names = list(dict.fromkeys(names))
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     missing = [n for n in names if n not in existing]
@@ -27,7 +29,12 @@ def ensure_topics(
         log.info("creating topics %s with %d partitions", missing, partitions)
         futures = admin.create_topics(
             [
-                NewTopic(n, num_partitions=partitions, replication_factor=replication_factor)
+                NewTopic(
+                    n,
+                    num_partitions=partitions,
+                    replication_factor=replication_factor,
+                    config=dict(config or {}),
+                )
                 for n in missing
             ],
             operation_timeout=timeout_s,

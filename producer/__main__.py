@@ -1,4 +1,5 @@
-"""`python -m producer`: publish selections (`select`, `simulate`) and read answers (`tail`)."""
+"""`python -m producer`: publish selections (`select`, `simulate`), read answers (`tail`), and
+add, change and remove catalog tracks at runtime (`catalog publish|put|delete`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from confluent_kafka import Producer
 from kafkaio.config import add_connection_args, connection_from_args
 from kafkaio.produce import poll_until, produce
 from kafkaio.stop import Stop
+from producer.catalog import add_catalog_commands
 from producer.events import encode, listeners, selection
 from producer.tail import tail
 from recommender.catalog import BUNDLED_CATALOG
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for sub in (select, simulate, tail_cmd):
         add_connection_args(sub)
+    add_catalog_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "select" and (args.track_id is None) == (args.features is None):
         parser.error("select takes exactly one of --track-id and --features")

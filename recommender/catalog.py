@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -45,7 +45,59 @@ class Catalog:
             raise ValueError("track ids must be unique")
 
     def __len__(self) -> int:
+        """Rows, including those of removed tracks in a live catalog (see `alive`)."""
         return len(self.track_ids)
+
+    @classmethod
+    def assembled(cls, derived: Mapping[str, object], **fields: object) -> Catalog:
+        """A catalog whose derived data (`index`, `song_ids`, ...) are given, not computed:
+        `recommender.live_catalog` keeps them up to date as tracks come and go."""
+        catalog = cls.__new__(cls)
+        for name, value in fields.items():
+            object.__setattr__(catalog, name, value)
+        catalog.__dict__.update(derived)  # fills the cached properties
+        return catalog
+
+    @cached_property
+    def alive(self) -> np.ndarray:
+        """(n,) bool: the row's track is in the catalog. A live catalog keeps the rows of
+        removed and replaced tracks (rows only grow), so they are False there."""
+        return np.ones(len(self), dtype=bool)
+
+    @cached_property
+    def dead_rows(self) -> int:
+        """How many rows are not `alive` (0 for a catalog read from a file)."""
+        return 0
+
+    @cached_property
+    def track_count(self) -> int:
+        """Tracks in the catalog: `len(self)` less the dead rows."""
+        return len(self) - self.dead_rows
+
+    def compacted(self) -> Catalog:
+        """The living rows as a plain catalog, in row order (itself when no row is dead).
+
+        O(n): for snapshots and re-indexing, not for every update. Song ids carry over, so
+        the names are not normalised again.
+        """
+        if not self.dead_rows:
+            return self
+        rows = np.flatnonzero(self.alive)
+        catalog = Catalog(
+            track_ids=self.track_ids[rows],
+            names=self.names[rows],
+            artists=self.artists[rows],
+            features=np.ascontiguousarray(self.features[rows]),
+            feature_names=self.feature_names,
+            extra=self.extra.iloc[rows].reset_index(drop=True),
+        )
+        catalog.__dict__["song_ids"] = np.asarray(self.song_ids[rows], dtype=np.int64)
+        return catalog
+
+    @cached_property
+    def generation(self) -> int:
+        """How many updates were applied since the catalog was read (0 for a file)."""
+        return 0
 
     @classmethod
     def from_frame(
@@ -84,19 +136,25 @@ class Catalog:
 
     @cached_property
     def index(self) -> dict[str, int]:
-        """track_id -> row."""
+        """track_id -> row, for the tracks in the catalog (never a removed one)."""
         return {track_id: row for row, track_id in enumerate(self.track_ids)}
+
+    @cached_property
+    def song_keys(self) -> list[str]:
+        """Each row's song: its folded name and artist (`recommender.text.song_keys`)."""
+        return song_keys(self.track_ids, self.names, self.artists)
 
     @cached_property
     def song_ids(self) -> np.ndarray:
         """(n,) int64: rows of the same song share an id."""
-        keys = song_keys(self.track_ids, self.names, self.artists)
-        _, ids = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
+        _, ids = np.unique(np.asarray(self.song_keys, dtype=object), return_inverse=True)
         return ids.astype(np.int64)
 
     @cached_property
     def canonical_rows(self) -> np.ndarray:
-        """The first row of every song, in row order: what the search runs over."""
+        """The first row of every song, in row order: what the search runs over. Its positions
+        are the index's labels; in a live catalog they only grow, and a song removed or moved
+        to another row leaves a position whose row is dead."""
         _, first = np.unique(self.song_ids, return_index=True)
         return np.sort(first).astype(np.int64)
 

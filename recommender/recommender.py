@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from recommender.search import (
     build_index,
 )
 from recommender.shaping import Shape, ShapedNeighbours, shaped_recommend
+
+if TYPE_CHECKING:
+    from recommender.live_model import ModelGrowth
 
 
 def new_version(now: datetime | None = None) -> str:
@@ -96,6 +99,7 @@ class Recommender:
         clusters: np.ndarray | None = None,
         options: Mapping[str, Any] | None = None,
         training_curve: TrainingCurve | None = None,
+        growth: ModelGrowth | None = None,
     ) -> None:
         if clusters is not None and np.shape(clusters) != (len(catalog),):
             raise ValueError(f"clusters must hold one id per catalog row, got {np.shape(clusters)}")
@@ -114,6 +118,9 @@ class Recommender:
         self.clusters = None if clusters is None else np.asarray(clusters, dtype=np.int64)
         self.options: Mapping[str, Any] = dict(options or {})
         self.training_curve = training_curve
+        # The buffers a live catalog grows this model's embedding and clusters in
+        # (`recommender.live_model`); None until the first update.
+        self.growth = growth
         self._built = True
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -145,6 +152,8 @@ class Recommender:
         Exact search is the default so that offline evaluation is exact; training for serving
         and the service choose here, and an artifact keeps a graph that was built.
         """
+        if self.catalog.dead_rows:  # its positions include removed songs' ones
+            raise ValueError("a live catalog is re-indexed after `recommender.live.compacted`")
         canonical = self.catalog_embedding[self.catalog.canonical_rows]
         return self.with_index(build_index(canonical, self.metric, kind, threshold))
 

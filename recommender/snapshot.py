@@ -51,6 +51,7 @@ def _unpack_text(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def save_snapshot(catalog: Catalog, path: Path) -> Path:
     """Write atomically (temp file, then rename): a reader never sees half a snapshot."""
+    catalog = catalog.compacted()  # a live catalog: its living tracks only
     arrays: dict[str, np.ndarray] = {
         "features": catalog.features,
         "song_ids": catalog.song_ids,

@@ -1,5 +1,6 @@
 """Encore's wire contract: pydantic models and the JSON Schema files generated from them."""
 
+from schemas.catalog import CatalogTrack
 from schemas.events import (
     DEAD_LETTER_HEADERS,
     DEFAULT_MAX_PER_ARTIST,
@@ -15,7 +16,6 @@ from schemas.events import (
     Selection,
     SongSelected,
 )
-from schemas.catalog import CatalogTrack
 from schemas.feedback import FeedbackAction, SongFeedback
 from schemas.jsonschema import SCHEMA_FILES, render_schemas
 

@@ -12,6 +12,7 @@ from consumer.reload import ModelLoader
 from consumer.settings import settings_from_args
 from recommender.errors import run_command
 from web.app import create_app
+from web.catalog_live import kafka_catalog
 from web.settings import WebSettings, build_web_parser
 from web.state import ModelState
 
@@ -30,7 +31,7 @@ def serve(settings: WebSettings) -> int:
             server.should_exit = True
 
     state = ModelState(loader.load, loader.reload, on_error=fatal)
-    app = create_app(settings, CollectorRegistry(), model_state=state)
+    app = create_app(settings, CollectorRegistry(), model_state=state, catalog_live=kafka_catalog)
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from consumer.reload import ModelLoader
 from recommender.catalog import BUNDLED_CATALOG
 from web import docs, problems
-from web.context import ApiContext, Publisher, Reader
+from web.context import ApiContext, Catalog, Publisher, Reader
 from web.derived import Derived
 from web.evaluations import Evaluations, EvaluationSetup
 from web.fanout import Listeners
@@ -27,7 +27,16 @@ from web.live import OutputReader, SelectionPublisher
 from web.metrics import WebMetrics
 from web.middleware import BodyLimit, RequestMetrics
 from web.recommend import DirectAnswers
-from web.routes import audio, catalog, evaluations, listeners, models, operations, recommendations
+from web.routes import (
+    audio,
+    catalog,
+    evaluations,
+    listeners,
+    models,
+    operations,
+    recommendations,
+    tracks,
+)
 from web.settings import WebSettings
 from web.state import ModelState
 from web.uploads import AudioUploads
@@ -35,6 +44,7 @@ from web.uploads import AudioUploads
 STATIC = Path(__file__).parent / "static"
 
 LiveFactory = Callable[[WebSettings, WebMetrics, Listeners], tuple[Publisher, Reader]]
+CatalogFactory = Callable[[WebSettings, WebMetrics, ModelState], tuple[Publisher | None, Catalog]]
 
 
 def kafka_live(
@@ -73,13 +83,19 @@ def create_app(
     jobs: Evaluations | None = None,
     keepalive_s: float = 15.0,
     uploads: AudioUploads | None = None,
+    catalog_live: CatalogFactory | None = None,
 ) -> FastAPI:
+    """`catalog_live`: the catalog topic's edges (`web.catalog_live.kafka_catalog` in
+    `python -m web`); without them the API serves the catalog file only."""
     metrics = WebMetrics(registry)
     if model_state is None:
         loader = ModelLoader(settings)
         model_state = ModelState(loader.load, loader.reload)
     fanout = Listeners(settings.listener_queue, on_drop=metrics.dropped.inc)
     publisher, reader = live(settings, metrics, fanout)
+    catalog_publisher, follower = (
+        catalog_live(settings, metrics, model_state) if catalog_live else (None, None)
+    )
     ctx = ApiContext(
         settings=settings,
         metrics=metrics,
@@ -91,12 +107,16 @@ def create_app(
         publisher=publisher,
         reader=reader,
         keepalive_s=keepalive_s,
+        catalog_publisher=catalog_publisher,
+        catalog=follower,
     )
     uploads = uploads or audio_uploads(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         fanout.bind(asyncio.get_running_loop())
+        if follower is not None:
+            follower.start(asyncio.get_running_loop())
         if not model_state.ready:
             model_state.start()
         reader.start()
@@ -108,6 +128,10 @@ def create_app(
             if uploads is not None:
                 uploads.close()
             reader.stop()
+            if follower is not None:
+                follower.stop()
+            if catalog_publisher is not None:
+                catalog_publisher.close()
             publisher.close()
             ctx.evaluations.close()
             model_state.stop()
@@ -124,7 +148,8 @@ def create_app(
     app.state.uploads = uploads
     problems.install(app)
     docs.install(app)
-    for module in (audio, catalog, recommendations, listeners, models, evaluations, operations):
+    routers = (audio, catalog, tracks, recommendations, listeners, models, evaluations, operations)
+    for module in routers:
         app.include_router(module.router)
     _page(app)
     # The last added is the outermost: metrics count every answer, 413s included.

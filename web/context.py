@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Protocol
@@ -9,6 +10,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from consumer.serving import ModelSet
 from web.derived import Derived
 from web.evaluations import Evaluations
 from web.fanout import Listeners
@@ -21,7 +23,7 @@ from web.state import ModelState
 
 
 class Publisher(Protocol):
-    async def publish(self, key: str, value: bytes) -> None: ...
+    async def publish(self, key: str, value: bytes | None) -> None: ...
     def close(self) -> None: ...
 
 
@@ -32,6 +34,19 @@ class Reader(Protocol):
 
     def start(self) -> None: ...
     def stop(self) -> None: ...
+
+
+class Catalog(Protocol):
+    """The catalog topic, followed (`web.catalog_live.CatalogFollower`)."""
+
+    replayed: bool
+
+    @property
+    def holds_readiness(self) -> bool: ...
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
+    def stop(self) -> None: ...
+    def latest(self, models: ModelSet, count: int = 10) -> list[int]: ...
 
 
 @dataclass
@@ -46,6 +61,8 @@ class ApiContext:
     publisher: Publisher
     reader: Reader
     keepalive_s: float = 15.0
+    catalog_publisher: Publisher | None = None  # POST/DELETE /v1/tracks go through it
+    catalog: Catalog | None = None
 
 
 def context(request: Request) -> ApiContext:
@@ -75,3 +92,24 @@ def require_token(
         raise ProblemError(
             401, "wrong API token", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
+
+
+def require_admin(
+    ctx: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Catalog changes need `Authorization: Bearer <--admin-token>`: 401 without a token, 403
+    with a wrong one, and 403 with any when the API has no admin token (off by default)."""
+    expected = ctx.settings.admin_token
+    if credentials is None:
+        raise ProblemError(
+            401, "missing `Authorization: Bearer <admin token>`", {"WWW-Authenticate": "Bearer"}
+        )
+    if expected is None:
+        raise ProblemError(
+            403,
+            "catalog changes are disabled: start the API with --admin-token (ENCORE_ADMIN_TOKEN)",
+        )
+    given = credentials.credentials.encode()
+    if not secrets.compare_digest(given, expected.get_secret_value().encode()):
+        raise ProblemError(403, "wrong admin token")

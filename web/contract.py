@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas import MAX_K, SCHEMA_VERSION, Recommendations, Selection
+from schemas import MAX_K, SCHEMA_VERSION, CatalogTrack, Recommendations, Selection
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 _STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
@@ -146,11 +146,29 @@ class EvaluationList(BaseModel):
     items: list[Evaluation]
 
 
+class TrackUpload(CatalogTrack):
+    """The body of `POST /v1/tracks`: a `CatalogTrack`, published to the catalog topic as is.
+
+    Validated as JSON is (FastAPI hands a parsed object over, which the strict wire model
+    would refuse for an RFC 3339 `updated_at`); what is published is the canonical JSON."""
+
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+
+
+class TrackAccepted(BaseModel):
+    track_id: str
+    topic: str = Field(description="The catalog topic the record was acknowledged on")
+
+
 class Status(BaseModel):
     kafka: bool = Field(description="False when the output topic cannot be read")
     answers_per_second: float = Field(ge=0, description="Over the output topic, last 10 s")
     answers_seen: int = Field(ge=0)
-    catalog_size: int = Field(ge=0)
+    catalog_size: int = Field(ge=0, description="Tracks in the catalog, live")
+    latest_tracks: list[TrackSummary] = Field(
+        default_factory=list,
+        description="The tracks added most recently through the catalog topic, newest first",
+    )
     models: list[str] = Field(description="The loaded models' names, the default first")
     label_columns: list[str] = Field(description="What an evaluation can score against")
 

@@ -26,8 +26,12 @@ class SelectionPublisher:
     """An idempotent producer, polled on its own thread; `publish` waits (bounded) for the
     broker's acknowledgement, so 202 means the selection is on the input topic."""
 
-    def __init__(self, settings: WebSettings, metrics: WebMetrics) -> None:
-        self.topic = settings.input_topic
+    what = "selection"  # in a 503's detail
+
+    def __init__(
+        self, settings: WebSettings, metrics: WebMetrics, topic: str | None = None
+    ) -> None:
+        self.topic = topic or settings.input_topic
         self._timeout_s = settings.publish_timeout_s
         self._metrics = metrics
         self._producer = Producer(
@@ -50,7 +54,8 @@ class SelectionPublisher:
         while not self._stop.is_set():
             self._producer.poll(0.1)
 
-    async def publish(self, key: str, value: bytes) -> None:
+    async def publish(self, key: str, value: bytes | None) -> None:
+        """`value` None: a tombstone (on the catalog topic)."""
         loop = asyncio.get_running_loop()
         acked: asyncio.Future[KafkaError | None] = loop.create_future()
 
@@ -64,7 +69,7 @@ class SelectionPublisher:
             raise _unavailable("the producer's queue is full; try again shortly") from None
         except KafkaException as exc:
             self._failed("refused")
-            raise _unavailable(f"Kafka refused the selection: {exc}") from None
+            raise _unavailable(f"Kafka refused the {self.what}: {exc}") from None
         try:
             error = await asyncio.wait_for(acked, self._timeout_s + 1.0)
         except TimeoutError:
@@ -72,7 +77,10 @@ class SelectionPublisher:
             raise _unavailable(f"Kafka did not acknowledge within {self._timeout_s:g} s") from None
         if error is not None:
             self._failed("not_delivered")
-            raise _unavailable(f"Kafka did not take the selection: {error.str()}")
+            raise _unavailable(f"Kafka did not take the {self.what}: {error.str()}")
+        self._published()
+
+    def _published(self) -> None:
         self._metrics.selections.inc()
 
     def _failed(self, reason: str) -> None:

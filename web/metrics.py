@@ -47,3 +47,14 @@ class WebMetrics:
             "Answers dropped for a slow SSE client (its queue was full: the oldest went)",
             registry=registry,
         )
+        self.catalog_records = Counter(
+            "encore_http_catalog_records_published",
+            "POST and DELETE /v1/tracks records acknowledged on the catalog topic",
+            registry=registry,
+        )
+        self.catalog_failures = Counter(
+            "encore_http_catalog_record_failures",
+            "Catalog records not published (answered 503), by reason",
+            ["reason"],
+            registry=registry,
+        )

@@ -18,6 +18,11 @@ class WebSettings(Settings):
     api_token: SecretStr | None = Field(
         None, description="When set, POST endpoints need `Authorization: Bearer <token>`"
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of catalog changes (POST and DELETE /v1/tracks, POST "
+        "/v1/tracks/audio); unset: they answer 403",
+    )
     max_body_bytes: int = Field(64 * 1024, ge=256, description="Larger request bodies get 413")
     publish_timeout_s: float = Field(
         5.0, gt=0, le=60, description="Longest wait for the broker to take a selection (then 503)"
@@ -27,14 +32,6 @@ class WebSettings(Settings):
     )
     evaluations_kept: int = Field(
         20, ge=1, description="Evaluation jobs kept (queued, running and finished)"
-    )
-    admin_token: SecretStr | None = Field(
-        None,
-        description="Catalog writes (POST /v1/tracks, POST /v1/tracks/audio) need "
-        "`Authorization: Bearer <token>`",
-    )
-    catalog_topic: str = Field(
-        "encore.catalog", description="The compacted topic of catalog tracks (key: track_id)"
     )
     upload_dir: Path | None = Field(
         None, description="Uploaded audio is kept here; without it, audio uploads are off"
@@ -46,6 +43,8 @@ class WebSettings(Settings):
     def _uploads_need_a_token(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is not None and info.data.get("admin_token") is None:
             raise ValueError("needs --admin-token: audio uploads are token-protected")
+        if value is not None and not info.data.get("catalog_topic"):
+            raise ValueError("needs --catalog-topic: uploads are published to the catalog topic")
         return value
 
 

@@ -91,6 +91,8 @@ class Rules:
             keys = requests[:, None] * self.artist_stride + self.song_artists[safe]
             ok &= ~_member(keys, self.excluded_artists)
         rows = self.catalog.canonical_rows[safe]
+        if self.catalog.dead_rows:  # a live catalog keeps the positions of removed songs
+            ok &= self.catalog.alive[rows]
         if self.no_explicit is not None and self.catalog.explicit is not None:
             ok &= ~(self.catalog.explicit[rows] & self.no_explicit[requests][:, None])
         for j, name in enumerate(self.columns):

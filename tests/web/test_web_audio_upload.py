@@ -129,7 +129,7 @@ def test_uploads_need_the_admin_token(uploads: Uploads) -> None:
     body = wav_bytes("techno", 1)
     assert problem(post(uploads, body, headers={}))["status"] == 401
     wrong = post(uploads, body, headers={"Authorization": "Bearer nope"})
-    assert problem(wrong)["detail"] == "wrong admin token"
+    assert problem(wrong)["status"] == 403 and problem(wrong)["detail"] == "wrong admin token"
 
 
 @pytest.mark.parametrize(

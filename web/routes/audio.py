@@ -3,23 +3,19 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from schemas import CatalogTrack
-from web.context import Context
+from web.context import Context, require_admin
 from web.problems import ProblemError
 from web.routes import problems
 from web.uploads import MEDIA_TYPES, AudioUploads
 
 router = APIRouter(tags=["catalog"])
-
-_bearer = HTTPBearer(auto_error=False, description="The --admin-token, for catalog writes")
 
 
 class AudioUploadAnswer(BaseModel):
@@ -44,32 +40,12 @@ def uploads(request: Request) -> AudioUploads:
 Uploads = Annotated[AudioUploads, Depends(uploads)]
 
 
-def require_admin_token(
-    ctx: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Catalog writes need `Authorization: Bearer <--admin-token>` (uploads require one)."""
-    if credentials is None:
-        raise ProblemError(
-            401, "missing `Authorization: Bearer <admin token>`", {"WWW-Authenticate": "Bearer"}
-        )
-    expected = ctx.settings.admin_token
-    if expected is None:
-        raise ProblemError(403, "catalog writes need an --admin-token on this instance")
-    if not secrets.compare_digest(
-        credentials.credentials.encode(), expected.get_secret_value().encode()
-    ):
-        raise ProblemError(
-            401, "wrong admin token", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        )
-
-
 @router.post(
     "/v1/tracks/audio",
     status_code=202,
     response_model=AudioUploadAnswer,
     responses=problems(401, 403, 404, 409, 413, 422, 429, 503),
-    dependencies=[Depends(require_admin_token)],
+    dependencies=[Depends(require_admin)],
 )
 async def upload_audio(
     ctx: Context,

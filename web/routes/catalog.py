@@ -24,7 +24,12 @@ def search_tracks(
     """Songs by name or artist: case, accents and punctuation folded; prefixes first."""
     loaded = ctx.models.current()
     c = loaded.models.catalog
-    rows = loaded.search.search(q, limit)
+    if loaded.search_catalog is c:
+        rows = loaded.search.search(q, limit)
+    else:  # an index of an earlier catalog, until rebuilt: its ids, still in the catalog
+        searched = loaded.search_catalog.track_ids
+        found = (c.index.get(searched[r], -1) for r in loaded.search.search(q, 2 * limit))
+        rows = [r for r in found if r >= 0][:limit]
     items = [
         TrackSummary(track_id=c.track_ids[r], track_name=c.names[r], artist=c.artists[r])
         for r in rows

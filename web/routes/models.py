@@ -76,6 +76,9 @@ def catalog_map(
     ids = ctx.derived.cluster_ids.get(r)
     rows = projection.rows[:limit]
     xy = projection.xy[:limit]
+    alive = r.catalog.alive[rows]  # a living catalog keeps the rows of removed tracks
+    if not alive.all():
+        rows, xy = rows[alive], xy[alive]
     wanted = [t for t in (include or "").split(",") if t]
     extra = _extra_rows(r.catalog.index, wanted[:MAX_INCLUDE], set(rows.tolist()))
     if extra:

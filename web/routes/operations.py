@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from web.context import Context
-from web.contract import Health, Status
+from web.contract import Health, Status, TrackSummary
+from web.problems import ProblemError
 from web.routes import problems
 
 router = APIRouter(tags=["operations"])
@@ -16,16 +17,23 @@ router = APIRouter(tags=["operations"])
 def status(ctx: Context) -> Status:
     """Kafka reachability and answers per second over the output topic; the catalog's size
     and the models once they are loaded (0 and [] before)."""
-    catalog_size, versions, columns = 0, [], []
+    catalog_size, versions, columns, latest = 0, [], [], []
     if ctx.models.ready:
         models = ctx.models.current().models
-        catalog_size, columns = len(models.catalog), list(models.catalog.extra.columns)
+        catalog_size, columns = models.track_count, list(models.catalog.extra.columns)
         versions = list(models.versions())
+        c = models.catalog
+        rows = ctx.catalog.latest(models, 5) if ctx.catalog is not None else []
+        latest = [
+            TrackSummary(track_id=c.track_ids[r], track_name=c.names[r], artist=c.artists[r])
+            for r in rows
+        ]
     return Status(
         kafka=ctx.reader.reachable,
         answers_per_second=ctx.reader.window.rate(),
         answers_seen=ctx.reader.answers_seen,
         catalog_size=catalog_size,
+        latest_tracks=latest,
         models=versions,
         label_columns=[str(c) for c in columns],
     )
@@ -39,8 +47,11 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses=problems(503))
 def readyz(ctx: Context) -> Health:
-    """200 once the catalog and models are loaded, 503 before."""
+    """200 once the catalog and models are loaded and the catalog topic replayed (unless
+    Kafka is unreachable: then the file's catalog is served), 503 before."""
     ctx.models.current()  # a 503 problem until they are
+    if ctx.catalog is not None and ctx.catalog.holds_readiness:
+        raise ProblemError(503, "the catalog topic is still being replayed", {"Retry-After": "2"})
     return Health()
 
 

@@ -221,12 +221,31 @@ function onModelChange() {
   listening.ask();
 }
 
+// The songs added most recently through the catalog topic, newest first (a removed one goes).
+function showLatest(tracks) {
+  const list = byId('latest-tracks');
+  const shown = tracks.slice(0, 3);
+  const key = shown.map((t) => t.track_id).join(',');
+  if (list.dataset.ids === key) return;
+  list.dataset.ids = key;
+  list.replaceChildren(
+    ...shown.map((t) => {
+      const item = document.createElement('li');
+      item.textContent = `${t.track_name} – ${t.artist}`;
+      item.dataset.trackId = t.track_id;
+      return item;
+    }),
+  );
+  list.closest('.latest').hidden = shown.length === 0;
+}
+
 async function pollStatus() {
   const errorEl = byId('status-error');
   try {
     const status = await api.status();
     clearError(errorEl);
     byId('catalog-size').textContent = `${fmt.int(status.catalog_size)} songs`;
+    showLatest(status.latest_tracks || []);
     const rate = byId('answers-rate');
     rate.textContent = `${fmt.rate(Number(status.answers_per_second) || 0)}/s`;
     rate.title = `answers per second on the output topic; ${fmt.int(status.answers_seen || 0)} seen`;

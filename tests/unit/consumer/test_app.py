@@ -22,6 +22,7 @@ class FakeAdmin:
         self.failures = failures
         self.topics: dict[str, SimpleNamespace] = {}
         self.created: list[str] = []
+        self.configs: dict[str, dict[str, str]] = {}
 
     def list_topics(self, timeout: float = -1) -> SimpleNamespace:
         if self.failures:
@@ -34,6 +35,7 @@ class FakeAdmin:
         for topic in new_topics:
             self.topics[topic.topic] = SimpleNamespace(error=None)
             self.created.append(topic.topic)
+            self.configs[topic.topic] = dict(topic.config)
             futures[topic.topic] = done = Future()
             done.set_result(None)
         return futures
@@ -55,9 +57,19 @@ SETTINGS = Settings(input_topic="in", output_topic="out", dlq_topic="dlq")
 def test_topics_are_created_once_the_broker_answers_and_liveness_holds_meanwhile():
     admin, health = FakeAdmin(failures=3), CountingHealth()
     assert create_topics_when_reachable(admin, SETTINGS, health, lambda: True, 0.001)
-    assert admin.created == ["in", "out", "dlq"] and health.topics_ready
+    catalog, dead_letters = "encore.catalog", "encore.catalog.dead-letters"
+    assert admin.created == ["in", "out", "dlq", dead_letters, catalog] and health.topics_ready
+    assert admin.configs[catalog]["cleanup.policy"] == "compact"  # a table, not a log
+    assert admin.configs["in"] == {}
     assert health.progress_calls >= 4  # every attempt and every wait between them
     assert health.live()[0]
+
+
+def test_an_empty_catalog_topic_creates_no_catalog_topics():
+    admin = FakeAdmin()
+    settings = SETTINGS.model_copy(update={"catalog_topic": ""})
+    assert create_topics_when_reachable(admin, settings, CountingHealth(), lambda: True, 0.001)
+    assert admin.created == ["in", "out", "dlq"]
 
 
 def test_topic_creation_gives_up_when_asked_to_stop():

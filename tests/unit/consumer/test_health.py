@@ -30,6 +30,9 @@ def test_readiness_needs_topics_model_and_partitions():
     assert not health.ready
     health.assigned = 2
     assert health.ready
+    health.catalog_replayed = False  # the catalog topic not replayed yet
+    assert not health.ready and "catalog: no" in health.readiness()[1]
+    health.catalog_replayed = True
     health.stopping = True
     assert not health.ready
 
