@@ -8,7 +8,7 @@ blended seeds, targets, filters, the artist cap (2 by default), diversity, expla
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -17,8 +17,9 @@ import numpy as np
 
 from consumer.answer_cache import Key
 from consumer.decode import Rejected, decode, feature_vector
-from consumer.encode import shaping_fields, timestamp_now
+from consumer.encode import quote, shaping_fields, timestamp_now
 from consumer.serving import ModelSet, Served
+from consumer.state.variants import DEFAULT_VARIANT, Variants
 from recommender.errors import RequestError, UnknownTrack
 from recommender.shaping import Shape
 from schemas import DeadLetterReason, RequestControls, SongSelected
@@ -47,6 +48,8 @@ class BatchResult:
     dead_letters: list[tuple[bytes | None, bytes | None, Headers]] = field(default_factory=list)
     reasons: list[DeadLetterReason] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)  # answers per model
+    # answers per (model, variant): the published metric's labels
+    by_variant: Counter[tuple[str, str]] = field(default_factory=Counter)
     cache_lookups: int = 0  # catalog seeds looked up in an answer cache
     cache_hits: int = 0
 
@@ -59,9 +62,19 @@ class _Seed:
     vector: np.ndarray | None
     shape: Shape | None = None  # version 2: the resolved controls
     imputed: tuple[str, ...] = ()  # extras a feature seed lacked, filled with the median
+    variant: str = ""
+    # Set by the listener state (`consumer.state`): the answer is the listener's own (never
+    # cached), a version 1 event keeps its version 1 answer, `listener` holds its fields.
+    personal: bool = False
+    v1: bool = False
+    listener: bytes = b""
+    answered: np.ndarray | None = None  # the rows answered, for the listener's state
 
     def extra(self) -> bytes:
-        return b',"imputed":%s' % json.dumps(list(self.imputed)).encode() if self.imputed else b""
+        imputed = (
+            b',"imputed":%s' % json.dumps(list(self.imputed)).encode() if self.imputed else b""
+        )
+        return imputed + self.listener
 
 
 def _shaped(event: SongSelected) -> bool:
@@ -92,10 +105,18 @@ def dead_letter_headers(message: Message, rejected: Rejected) -> Headers:
 
 
 class BatchProcessor:
-    def __init__(self, models: ModelSet, default_k: int, max_event_bytes: int) -> None:
+    def __init__(
+        self,
+        models: ModelSet,
+        default_k: int,
+        max_event_bytes: int,
+        variants: Variants | None = None,
+    ) -> None:
         self.models = models
         self.default_k = default_k
         self.max_event_bytes = max_event_bytes
+        # With --variant, a selection naming no model is served its listener's variant's.
+        self.variants = variants
 
     def process(self, messages: Sequence[Message]) -> BatchResult:
         result = BatchResult()
@@ -106,8 +127,16 @@ class BatchProcessor:
             if isinstance(outcome, Rejected):
                 self._reject(result, message, outcome)
             else:
+                if self.variants is not None and self.variants.configured:
+                    outcome[1].listener = b',"variant":%s' % quote(outcome[1].variant)
                 groups[outcome[0]].append(outcome[1])
-        generated_at = timestamp_now()
+        self.answer_groups(groups, timestamp_now(), result)
+        return result
+
+    def answer_groups(
+        self, groups: dict[str, list[_Seed]], generated_at: bytes, result: BatchResult
+    ) -> None:
+        """Answer resolved seeds, one recommend call per model; failures are dead letters."""
         for name, seeds in groups.items():
             served = self.models.get(name)
             assert served is not None
@@ -119,16 +148,33 @@ class BatchProcessor:
                     self._reject(result, seed.message, reason)
             else:
                 result.recommendations.extend(answers)
-                result.published[name] = len(answers)
-        return result
+                result.published[name] = result.published.get(name, 0) + len(answers)
+                result.by_variant.update((name, seed.variant) for seed in seeds)
+
+    def resolve(self, message: Message) -> tuple[str, _Seed] | Rejected:
+        """One message as (model name, seed), or why it is a dead letter."""
+        return self._resolve(message, self.models.catalog.index)
 
     def _resolve(self, message: Message, index: dict[str, int]) -> tuple[str, _Seed] | Rejected:
         event = decode(message.key(), message.value(), self.max_event_bytes)
         if isinstance(event, Rejected):
             return event
-        served = self.models.get(event.model)
+        variant = DEFAULT_VARIANT
+        model = event.model
+        if self.variants is not None:
+            chosen = self.variants.of(event.user_id)
+            variant, model = chosen.name, model or chosen.model
+        served = self.models.get(model)
         if served is None:
-            return Rejected(DeadLetterReason.UNKNOWN_MODEL, f"no model {event.model!r} is loaded")
+            return Rejected(DeadLetterReason.UNKNOWN_MODEL, f"no model {model!r} is loaded")
+        outcome = self._resolve_seed(message, event, served, index)
+        if not isinstance(outcome, Rejected):
+            outcome[1].variant = variant
+        return outcome
+
+    def _resolve_seed(
+        self, message: Message, event: SongSelected, served: Served, index: dict[str, int]
+    ) -> tuple[str, _Seed] | Rejected:
         if _shaped(event):
             return self._resolve_shaped(message, event, served)
         if event.track_id is not None:
@@ -193,7 +239,7 @@ class BatchProcessor:
         (the default artist cap only) is answered from the cache when it can be."""
         keys: list[Key | None] = [
             (s.row, s.shape.k, s.event.with_features, "shaped")
-            if s.shape is not None and s.row >= 0 and not s.event.shaping()
+            if s.shape is not None and s.row >= 0 and not s.personal and not s.event.shaping()
             else None
             for s in seeds
         ]
@@ -211,6 +257,7 @@ class BatchProcessor:
             for j, i in enumerate(missing):
                 count = int(found.counts[j])
                 exhausted[i] = bool(found.exhausted[j])
+                seeds[i].answered = found.rows[j, :count]
                 body = served.encoder.items(
                     found.rows[j, :count],
                     found.scores[j, :count],
@@ -226,8 +273,14 @@ class BatchProcessor:
         for seed, encoded, short in zip(seeds, bodies, exhausted, strict=True):
             event = seed.event
             assert encoded is not None
-            constraints = {"max_per_artist": event.max_per_artist, **event.shaping()}
             first = event.seed_ids[0] if event.seed_ids else None
+            if seed.v1:  # a version 1 event the listener state shaped: a version 1 answer
+                value = answer(
+                    event.event_id, event.user_id, first, encoded, generated_at, 1, seed.extra()
+                )
+                answers.append((event.user_id.encode(), value))
+                continue
+            constraints = {"max_per_artist": event.max_per_artist, **event.shaping()}
             extra = shaping_fields(short, constraints) + seed.extra()
             value = answer(event.event_id, event.user_id, first, encoded, generated_at, 2, extra)
             answers.append((event.user_id.encode(), value))

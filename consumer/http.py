@@ -19,13 +19,20 @@ class Health:
         self.assigned = 0
         self.last_progress = time.monotonic()
         self.stopping = False
+        self.restoring = False  # listener state being read back from the changelog
 
     def progressed(self) -> None:
         self.last_progress = time.monotonic()
 
     @property
     def ready(self) -> bool:
-        return self.topics_ready and self.model_loaded and self.assigned > 0 and not self.stopping
+        return (
+            self.topics_ready
+            and self.model_loaded
+            and self.assigned > 0
+            and not self.stopping
+            and not self.restoring
+        )
 
     def live(self) -> tuple[bool, str]:
         stalled = time.monotonic() - self.last_progress
@@ -39,6 +46,7 @@ class Health:
             "model": self.model_loaded,
             "partitions": self.assigned > 0,
             "running": not self.stopping,
+            "state": not self.restoring,
         }
         text = "".join(f"{k}: {'ok' if v else 'no'}\n" for k, v in parts.items())
         return self.ready, text

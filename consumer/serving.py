@@ -42,5 +42,8 @@ class ModelSet:
     def get(self, name: str | None) -> Served | None:
         return self._served.get(name or self.default)
 
+    def all(self) -> list[Served]:
+        return list(self._served.values())
+
     def versions(self) -> dict[str, str]:
         return {name: s.recommender.version for name, s in self._served.items()}

@@ -1,0 +1,108 @@
+"""One listener's state, and its compact bytes: the value of the store and the changelog.
+
+    value = last_seen_ms (8 bytes, big-endian) + msgpack([history, shown, disliked, profiles])
+
+The fixed prefix lets the TTL sweep read a listener's last activity without decoding the rest.
+History is kept as parallel lists (msgpack packs those in C); a profile's vector is its
+float32 bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+import msgpack
+import numpy as np
+
+from recommender.profile import TasteProfile
+
+FORMAT = 1
+_PREFIX = struct.Struct(">q")
+
+# One letter per history entry: a selection, or a feedback action.
+ACTION_CODES = {"select": "s", "play": "p", "skip": "k", "like": "l", "dislike": "d"}
+CODE_ACTIONS = {code: action for action, code in ACTION_CODES.items()}
+
+
+@dataclass(slots=True)
+class ListenerState:
+    """What the service knows of one listener, newest last everywhere.
+
+    `history`: the last `--history` selections and feedback actions, as parallel lists
+    (track id, action code, timestamp in ms, event id); the event ids are the ones a replay is
+    recognised by. `shown`: (event id, track ids) of the last `--shown` answers.
+    `disliked`: every disliked track id still remembered (bounded apart from the history).
+    `profiles`: model name -> (weight, float32 vector bytes).
+    """
+
+    last_seen_ms: int = 0
+    tracks: list[str] = field(default_factory=list)
+    actions: str = ""
+    stamps: list[int] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+    shown: list[tuple[str, list[str]]] = field(default_factory=list)
+    disliked: list[str] = field(default_factory=list)
+    profiles: dict[str, tuple[float, bytes]] = field(default_factory=dict)
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self.event_ids
+
+    def record(self, event_id: str, track_id: str, action: str, stamp_ms: int, keep: int) -> None:
+        """Append one event to the history, keeping the newest `keep`."""
+        self.tracks.append(track_id)
+        self.actions += ACTION_CODES[action]
+        self.stamps.append(stamp_ms)
+        self.event_ids.append(event_id)
+        if len(self.tracks) > keep:
+            cut = len(self.tracks) - keep
+            del self.tracks[:cut], self.stamps[:cut], self.event_ids[:cut]
+            self.actions = self.actions[cut:]
+
+    def profile(self, model: str, width: int) -> TasteProfile:
+        stored = self.profiles.get(model)
+        if stored is None:
+            return TasteProfile.empty(width)
+        weight, vector = stored
+        return TasteProfile(np.frombuffer(vector, np.float32), weight)
+
+
+def encode_state(state: ListenerState) -> bytes:
+    body: bytes = msgpack.packb(
+        [
+            FORMAT,
+            state.tracks,
+            state.actions,
+            state.stamps,
+            state.event_ids,
+            state.shown,
+            state.disliked,
+            state.profiles,
+        ],
+        use_bin_type=True,
+    )
+    return _PREFIX.pack(state.last_seen_ms) + body
+
+
+def decode_state(value: bytes) -> ListenerState:
+    (last_seen,) = _PREFIX.unpack_from(value)
+    fields = msgpack.unpackb(memoryview(value)[_PREFIX.size :], use_list=True, raw=False)
+    if fields[0] != FORMAT:
+        raise ValueError(f"listener state format {fields[0]}, this service reads {FORMAT}")
+    _, tracks, actions, stamps, event_ids, shown, disliked, profiles = fields
+    return ListenerState(
+        last_seen,
+        tracks,
+        actions,
+        stamps,
+        event_ids,
+        [(event_id, ids) for event_id, ids in shown],
+        disliked,
+        {name: (weight, vector) for name, (weight, vector) in profiles.items()},
+    )
+
+
+def last_seen_ms(value: bytes) -> int:
+    """A stored state's last activity, without decoding it."""
+    (stamp,) = _PREFIX.unpack_from(value)
+    return int(stamp)
