@@ -173,6 +173,7 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
     health = Health(settings.stall_timeout_s)
     stop = Stop()
     loader = ModelLoader(settings)
+    variants = Variants(settings.variant, settings.models)  # a bad --variant: exit 2 at once
 
     with contextlib.ExitStack() as stack:
         server = serve_http(settings.metrics_host, settings.metrics_port, registry, health)
@@ -193,7 +194,6 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
             if _failed(loading):
                 loading.result()  # raises why
             return 0
-        variants = Variants(settings.variant, settings.models)
         listeners = None
         if settings.state:
             listeners = listener_keeper(settings, admin, metrics, health, stack, variants)

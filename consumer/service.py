@@ -136,6 +136,8 @@ class Service:
             else:
                 self.delivery.deliver(good, self._outputs(result))
         except DeliveryFailed as exc:
+            if keeper is not None:
+                keeper.delivery_failed()
             self._rewind(good, exc)
             return
         if isinstance(result, StatefulResult) and keeper is not None:

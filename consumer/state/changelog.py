@@ -108,6 +108,11 @@ class Restorer:
         for partition in partitions:
             store = self.stores.open(partition)
             low, high = self.end_offset(partition)
+            if (store.checkpoint or 0) > high:  # a store of an older topic of that name
+                log.warning(
+                    "store of partition %d is ahead of %s: starting over", partition, self.topic
+                )
+                store = self.stores.wipe(partition)
             start = max(store.checkpoint or 0, low)
             if start < high:
                 todo[partition] = high

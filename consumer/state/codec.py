@@ -9,6 +9,7 @@ float32 bytes.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass, field
 
@@ -25,13 +26,19 @@ ACTION_CODES = {"select": "s", "play": "p", "skip": "k", "like": "l", "dislike":
 CODE_ACTIONS = {code: action for action, code in ACTION_CODES.items()}
 
 
+def event_key(event_id: str) -> bytes:
+    """8 bytes standing for an event id: what a replay is recognised by. Ids are up to 256
+    characters; two of one listener's last events colliding has odds of about 2**-53."""
+    return hashlib.blake2b(event_id.encode(), digest_size=8).digest()
+
+
 @dataclass(slots=True)
 class ListenerState:
     """What the service knows of one listener, newest last everywhere.
 
     `history`: the last `--history` selections and feedback actions, as parallel lists
-    (track id, action code, timestamp in ms, event id); the event ids are the ones a replay is
-    recognised by. `shown`: (event id, track ids) of the last `--shown` answers.
+    (track id, action code, timestamp in ms, `event_key` of the event id): the events a
+    replay is recognised by. `shown`: (event key, track ids) of the last `--shown` answers.
     `disliked`: every disliked track id still remembered (bounded apart from the history).
     `profiles`: model name -> (weight, float32 vector bytes).
     """
@@ -40,20 +47,20 @@ class ListenerState:
     tracks: list[str] = field(default_factory=list)
     actions: str = ""
     stamps: list[int] = field(default_factory=list)
-    event_ids: list[str] = field(default_factory=list)
-    shown: list[tuple[str, list[str]]] = field(default_factory=list)
+    event_ids: list[bytes] = field(default_factory=list)
+    shown: list[tuple[bytes, list[str]]] = field(default_factory=list)
     disliked: list[str] = field(default_factory=list)
     profiles: dict[str, tuple[float, bytes]] = field(default_factory=dict)
 
     def seen(self, event_id: str) -> bool:
-        return event_id in self.event_ids
+        return event_key(event_id) in self.event_ids
 
     def record(self, event_id: str, track_id: str, action: str, stamp_ms: int, keep: int) -> None:
         """Append one event to the history, keeping the newest `keep`."""
         self.tracks.append(track_id)
         self.actions += ACTION_CODES[action]
         self.stamps.append(stamp_ms)
-        self.event_ids.append(event_id)
+        self.event_ids.append(event_key(event_id))
         if len(self.tracks) > keep:
             cut = len(self.tracks) - keep
             del self.tracks[:cut], self.stamps[:cut], self.event_ids[:cut]

@@ -59,6 +59,9 @@ class ListenerKeeper:
         self.processor: StatefulProcessor | None = None
         self._owned: set[tuple[str, int]] = set()
         self._dirty: set[int] = set()  # partitions written since their last checkpoint
+        # A failed batch may have left changelog records the store lacks (at-least-once:
+        # acknowledged before the failure); no checkpoint may pass them until its retry is in.
+        self._behind = False
         self._last_checkpoint = clock()
         # Idle listeners are looked for this often: a tenth of the TTL, between 1 s and 10 min.
         self.sweep_interval_s = min(600.0, max(1.0, policy.ttl_s / 10))
@@ -83,7 +86,11 @@ class ListenerKeeper:
         topic = self.changelog_topic
         return [(topic, partition, key, value) for partition, key, value in result.changelog]
 
+    def delivery_failed(self) -> None:
+        self._behind = True
+
     def delivered(self, result: StatefulResult) -> None:
+        self._behind = False
         for partition, changes in result.writes.items():
             store = self.stores.get(partition)
             if store is None:  # revoked since (lost): its new owner restores from the changelog
@@ -98,6 +105,8 @@ class ListenerKeeper:
             self.checkpoint()
 
     def checkpoint(self) -> None:
+        if self._behind:
+            return
         dirty, self._dirty = sorted(self._dirty), set()
         self.restorer.checkpoint([p for p in dirty if self.stores.get(p) is not None])
         self._last_checkpoint = self.clock()
@@ -135,7 +144,7 @@ class ListenerKeeper:
         self._owned.difference_update((tp.topic, tp.partition) for tp in partitions)
         still = {p for _, p in self._owned}
         gone = sorted({tp.partition for tp in partitions} - still)
-        if not lost:
+        if not lost and not self._behind:
             try:
                 self.restorer.checkpoint(gone)
             except Exception as exc:  # the store stays consistent; the next restore reads more
@@ -147,7 +156,8 @@ class ListenerKeeper:
 
     def close(self) -> None:
         try:
-            self.restorer.checkpoint(self.stores.partitions)
+            if not self._behind:
+                self.restorer.checkpoint(self.stores.partitions)
         except Exception as exc:
             log.warning("checkpoint at shutdown failed: %s", exc)
         self.stores.close_all()

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 
-from consumer.state.codec import CODE_ACTIONS, ListenerState
+from consumer.state.codec import CODE_ACTIONS, ListenerState, event_key
 from recommender.profile import DEFAULT_HALF_LIFE
 
 DAY_S = 86_400.0
@@ -56,10 +56,11 @@ def withheld(
     that selection (the same for its replay)."""
     cut = len(state.tracks)
     answers = state.shown
-    if state.seen(event_id):
-        cut = state.event_ids.index(event_id)
-        ids = [e for e, _ in answers]
-        answers = answers[: ids.index(event_id)] if event_id in ids else answers
+    key = event_key(event_id)
+    if key in state.event_ids:
+        cut = state.event_ids.index(key)
+        keys = [e for e, _ in answers]
+        answers = answers[: keys.index(key)] if key in keys else answers
     heard: list[str] = []
     if exclude_heard:
         heard = [t for t in state.tracks[:cut] if t]
@@ -80,9 +81,10 @@ def withheld(
 
 def record_answer(state: ListenerState, event_id: str, tracks: list[str], keep: int) -> bool:
     """The answer to `event_id` was shown; keep the last `keep` answers. False: a replay's."""
-    if any(e == event_id for e, _ in state.shown) or keep <= 0:
+    key = event_key(event_id)
+    if any(e == key for e, _ in state.shown) or keep <= 0:
         return False
-    state.shown.append((event_id, tracks))
+    state.shown.append((key, tracks))
     if len(state.shown) > keep:
         del state.shown[: len(state.shown) - keep]
     return True

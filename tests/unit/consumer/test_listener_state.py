@@ -12,7 +12,13 @@ from confluent_kafka import Message
 
 from consumer.batch import BatchProcessor
 from consumer.serving import ModelSet
-from consumer.state.codec import ListenerState, decode_state, encode_state, last_seen_ms
+from consumer.state.codec import (
+    ListenerState,
+    decode_state,
+    encode_state,
+    event_key,
+    last_seen_ms,
+)
 from consumer.state.listeners import StatePolicy, withheld
 from consumer.state.processor import StatefulProcessor, StatefulResult
 from consumer.state.store import PartitionStore, Stores
@@ -109,13 +115,13 @@ def test_codec_round_trip_is_compact():
     state = ListenerState(NOW_MS)
     for i in range(50):
         state.record(f"event-{i:05d}", TRACKS[i], "select" if i % 3 else "like", NOW_MS + i, 50)
-    state.shown = [(f"event-{i}", TRACKS[i : i + 10]) for i in range(3)]
+    state.shown = [(event_key(f"event-{i}"), TRACKS[i : i + 10]) for i in range(3)]
     state.disliked = [TRACKS[7]]
     state.profiles["knn"] = (2.5, np.arange(9, dtype=np.float32).tobytes())
     value = encode_state(state)
     assert decode_state(value) == state
     assert last_seen_ms(value) == NOW_MS
-    assert len(value) < 2_000  # 50 events, 3 answers and a profile
+    assert len(value) < 1_500  # 50 events, 3 answers and a profile
 
 
 def test_store_writes_counts_and_checkpoints_survive_reopening(tmp_path):
@@ -271,7 +277,7 @@ def test_a_replayed_selection_withholds_what_it_withheld_the_first_time():
     state = ListenerState()
     for i in range(5):
         state.record(f"s{i}", TRACKS[i], "select", i, 50)
-        state.shown.append((f"s{i}", [TRACKS[100 + i]]))
+        state.shown.append((event_key(f"s{i}"), [TRACKS[100 + i]]))
     again = withheld(state, "s2", True, True, 3)
     assert again.heard == [TRACKS[0], TRACKS[1], TRACKS[100], TRACKS[101]]
     latest = withheld(state, "s9", True, True, 3)
