@@ -3,8 +3,8 @@
     value = last_seen_ms (8 bytes, big-endian) + msgpack([history, shown, disliked, profiles])
 
 The fixed prefix lets the TTL sweep read a listener's last activity without decoding the rest.
-History is kept as parallel lists (msgpack packs those in C); a profile's vector is its
-float32 bytes.
+History is kept as parallel lists (msgpack packs those in C), its timestamps in seconds as
+differences from the first (a byte or two each); a profile's vector is its float32 bytes.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class ListenerState:
     """What the service knows of one listener, newest last everywhere.
 
     `history`: the last `--history` selections and feedback actions, as parallel lists
-    (track id, action code, timestamp in ms, `event_key` of the event id): the events a
+    (track id, action code, timestamp in s, `event_key` of the event id): the events a
     replay is recognised by. `shown`: (event key, track ids) of the last `--shown` answers.
     `disliked`: every disliked track id still remembered (bounded apart from the history).
     `profiles`: model name -> (weight, float32 vector bytes).
@@ -59,7 +59,7 @@ class ListenerState:
         """Append one event to the history, keeping the newest `keep`."""
         self.tracks.append(track_id)
         self.actions += ACTION_CODES[action]
-        self.stamps.append(stamp_ms)
+        self.stamps.append(stamp_ms // 1000)
         self.event_ids.append(event_key(event_id))
         if len(self.tracks) > keep:
             cut = len(self.tracks) - keep
@@ -80,7 +80,7 @@ def encode_state(state: ListenerState) -> bytes:
             FORMAT,
             state.tracks,
             state.actions,
-            state.stamps,
+            _deltas(state.stamps),
             state.event_ids,
             state.shown,
             state.disliked,
@@ -101,12 +101,20 @@ def decode_state(value: bytes) -> ListenerState:
         last_seen,
         tracks,
         actions,
-        stamps,
+        _undeltas(stamps),
         event_ids,
         [(event_id, ids) for event_id, ids in shown],
         disliked,
         {name: (weight, vector) for name, (weight, vector) in profiles.items()},
     )
+
+
+def _deltas(stamps: list[int]) -> list[int]:
+    return [stamps[0], *(s - stamps[0] for s in stamps[1:])] if stamps else []
+
+
+def _undeltas(deltas: list[int]) -> list[int]:
+    return [deltas[0], *(deltas[0] + d for d in deltas[1:])] if deltas else []
 
 
 def last_seen_ms(value: bytes) -> int:
