@@ -23,11 +23,19 @@ from web.context import ApiContext, Publisher, Reader
 from web.derived import Derived
 from web.evaluations import Evaluations, EvaluationSetup
 from web.fanout import Listeners
-from web.live import OutputReader, SelectionPublisher
+from web.live import KafkaPublisher, OutputReader
 from web.metrics import WebMetrics
 from web.middleware import BodyLimit, RequestMetrics
 from web.recommend import DirectAnswers
-from web.routes import catalog, evaluations, listeners, models, operations, recommendations
+from web.routes import (
+    catalog,
+    evaluations,
+    feedback,
+    listeners,
+    models,
+    operations,
+    recommendations,
+)
 from web.settings import WebSettings
 from web.state import ModelState
 
@@ -39,7 +47,7 @@ LiveFactory = Callable[[WebSettings, WebMetrics, Listeners], tuple[Publisher, Re
 def kafka_live(
     settings: WebSettings, metrics: WebMetrics, fanout: Listeners
 ) -> tuple[Publisher, Reader]:
-    publisher = SelectionPublisher(settings, metrics)
+    publisher = KafkaPublisher(settings, metrics)
     return publisher, OutputReader(settings, metrics, fanout.listening, fanout.deliver)
 
 
@@ -106,7 +114,7 @@ def create_app(
     app.state.encore = ctx
     problems.install(app)
     docs.install(app)
-    for module in (catalog, recommendations, listeners, models, evaluations, operations):
+    for module in (catalog, recommendations, feedback, listeners, models, evaluations, operations):
         app.include_router(module.router)
     _page(app)
     # The last added is the outermost: metrics count every answer, 413s included.
