@@ -8,13 +8,12 @@ import json
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from harness import (
     ServiceProcess,
     client_config,
     create_topics,
     metric_values,
-    reader,
     wait_until,
 )
 
@@ -31,8 +30,23 @@ class Listener:
 
     def __init__(self, servers: str, topics: tuple[str, str, str], user: str) -> None:
         self.servers, self.topics, self.user = servers, topics, user
-        self.producer = Producer(client_config(servers, **{"enable.idempotence": True}))
-        self.answers: Consumer = reader(servers, topics[1])
+        self.producer = Producer(
+            client_config(servers, **{"enable.idempotence": True, "linger.ms": 0})
+        )
+        # A short fetch wait: the broker may hold a fetch until it, and every answer waits.
+        self.answers = Consumer(
+            client_config(
+                servers,
+                **{
+                    "group.id": f"reader-{user}",
+                    "enable.auto.commit": False,
+                    "isolation.level": "read_committed",
+                    "fetch.wait.max.ms": 10,
+                },
+            )
+        )
+        partitions = self.answers.list_topics(topics[1], timeout=10).topics[topics[1]].partitions
+        self.answers.assign([TopicPartition(topics[1], p, OFFSET_BEGINNING) for p in partitions])
         self.got: dict[str, list[list[str]]] = {}  # event id -> every answer's items
         self.sequence: list[tuple[str, str]] = []  # (event id, selected track)
 
