@@ -75,6 +75,7 @@ export const api = {
   track: (id) => request('GET', `/v1/tracks/${q(id)}`),
   recommend: (body) => request('POST', '/v1/recommendations', { body }),
   select: (body) => request('POST', '/v1/selections', { body }),
+  feedback: (body) => request('POST', '/v1/feedback', { body }),
   models: () => request('GET', '/v1/models'),
   clusters: (model) => request('GET', `/v1/clusters?model=${q(model)}`),
   map: (model, limit, include = []) => request('GET', `/v1/map?model=${q(model)}&limit=${limit}`
