@@ -1,6 +1,7 @@
 """Feedback over the real broker: `POST /v1/feedback` lands a valid SongFeedback on
-`--feedback-topic` keyed by user_id, and a like clicked on the page (headless Chromium) does too.
-The browser test skips only where Chromium or chromedriver is not installed."""
+`--feedback-topic` keyed by user_id; a like clicked on the page (headless Chromium) on a live
+answer does too, and the service applies it. The browser test skips only where Chromium or
+chromedriver is not installed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from confluent_kafka import Message
-from harness import create_topics, read_topic
+from harness import create_topics, metric_values, read_topic, wait_until
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -99,29 +100,43 @@ def wait(driver: WebDriver, timeout_s: float) -> WebDriverWait[WebDriver]:
     return WebDriverWait(driver, timeout_s, poll_frequency=0.05)
 
 
-def test_a_like_clicked_on_the_page_lands_on_the_topic(
-    browser: WebDriver, broker, web: str, feedback_topic: str
+def test_a_like_clicked_on_the_page_lands_on_the_topic_and_the_service_counts_it(
+    browser: WebDriver, broker, web: str, feedback_topic: str, service_factory
 ) -> None:
-    browser.get(web)
-    wait(browser, 10).until(lambda d: d.find_element(By.ID, "model").is_enabled())
-    user_id = browser.find_element(By.ID, "user-id").text
-    box = browser.find_element(By.ID, "search")
-    box.send_keys("Song 00007")
-    option = "#search-results [role='option'][data-track-id]"
-    wait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, option))
-    browser.find_element(By.CSS_SELECTOR, option).click()
+    """The whole loop: the live answer shows the listener's variant and withheld songs; a like
+    clicked on it is a SongFeedback on the topic, keyed by the tab's listener, and the service
+    applies it."""
+    with service_factory() as service:
+        browser.get(web)
+        user_id = browser.find_element(By.ID, "user-id").text
+        state = browser.find_element(By.ID, "kafka-state")
+        wait(browser, 15).until(lambda d: state.get_attribute("data-state") == "up")
+        box = browser.find_element(By.ID, "search")
+        box.send_keys("Song 00009")
+        option = "#search-results [role='option'][data-track-id]"
+        wait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, option))
+        browser.find_element(By.CSS_SELECTOR, option).click()
+        recs = browser.find_element(By.ID, "recommendations")
+        wait(browser, 20).until(lambda d: recs.get_attribute("data-source") == "live")
+        variant = recs.find_element(By.CSS_SELECTOR, ".answer-variant")
+        assert variant.get_attribute("data-variant") and variant.text.startswith("variant ")
+        heard = recs.find_element(By.CSS_SELECTOR, ".answer-excluded-heard")
+        assert int(str(heard.get_attribute("data-count"))) >= 0
 
-    # No service runs here: the direct answer's list has the buttons too.
-    like = "#recommendations button.feedback-like[data-track-id]"
-    wait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, like))
-    button = browser.find_elements(By.CSS_SELECTOR, like)[1]
-    track_id = button.get_attribute("data-track-id")
-    button.click()
-    wait(browser, 10).until(lambda d: button.get_attribute("data-state") == "sent")
-    assert button.get_attribute("aria-pressed") == "true"
+        like = recs.find_elements(By.CSS_SELECTOR, "button.feedback-like[data-track-id]")[1]
+        track_id = like.get_attribute("data-track-id")
+        like.click()
+        wait(browser, 10).until(lambda d: like.get_attribute("data-state") == "sent")
+        assert like.get_attribute("aria-pressed") == "true" and "liked" in like.text
 
-    ((message, event),) = feedback_on(broker, feedback_topic, 1)
-    assert message.key() == user_id.encode() and event.user_id == user_id
-    assert event.track_id == track_id and event.action is FeedbackAction.LIKE
-    shown_in = browser.find_element(By.ID, "recommendations").get_attribute("data-event-id")
-    assert event.recommendation_event_id == shown_in
+        ((message, event),) = feedback_on(broker, feedback_topic, 1)
+        assert message.key() == user_id.encode() and event.user_id == user_id
+        assert event.track_id == track_id and event.action is FeedbackAction.LIKE
+        assert event.recommendation_event_id == recs.get_attribute("data-event-id")
+
+        def liked() -> float:
+            counts = metric_values(service.metrics(), "encore_feedback_total")
+            return sum(v for labels, v in counts.items() if 'action="like"' in labels)
+
+        wait_until(lambda: liked() >= 1, 15, "the service counting the like")
+        assert liked() == 1
