@@ -228,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{off.cpu_us_per_event:.0f} µs CPU/event (load {off.load_average:.1f})",
             flush=True,
         )
+        same = bench.throughput(case, root, events(catalog, args.events, True, "v2"), "--no-state")
+        print(
+            f"state off, the same session selections (version 2, no state to use): "
+            f"{same.events_per_s:,.0f} events/s (load {same.load_average:.1f})",
+            flush=True,
+        )
         on = bench.throughput(case, root, events(catalog, args.events, True, "on"))
         print(
             f"state on (session): {on.events_per_s:,.0f} events/s, "

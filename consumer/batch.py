@@ -11,7 +11,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from consumer.serving import ModelSet, Served
 from consumer.state.variants import DEFAULT_VARIANT, Variants
 from recommender.errors import RequestError, UnknownTrack
 from recommender.shaping import Shape
+from recommender.shaping.controls import LISTENER_CONTROLS
 from schemas import DeadLetterReason, RequestControls, SongSelected
 
 Headers = list[tuple[str, str | bytes | None]]
@@ -69,6 +70,12 @@ class _Seed:
     v1: bool = False
     listener: bytes = b""
     answered: np.ndarray | None = None  # the rows answered, for the listener's state
+    controls: dict[str, Any] | None = None  # event.shaping(), computed once (version 2)
+
+    def shaping(self) -> dict[str, Any]:
+        if self.controls is None:
+            self.controls = _controls_of(self.event)
+        return self.controls
 
     def extra(self) -> bytes:
         imputed = (
@@ -87,6 +94,16 @@ def _shaped(event: SongSelected) -> bool:
 
 # Fields that shape an answer: setting one makes a selection a version 2 one.
 _CONTROL_FIELDS = frozenset(RequestControls.model_fields)
+_CONTROL_ORDER = tuple(RequestControls.model_fields)  # the order the answer echoes them in
+
+
+def _controls_of(event: SongSelected) -> dict[str, Any]:
+    """`event.shaping()`, cheaper: only the fields the event set are looked at."""
+    set_ = event.model_fields_set
+    given = {name: getattr(event, name) for name in _CONTROL_ORDER if name in set_}
+    if event.model_extra:
+        given.update(event.feature_controls)
+    return given
 
 
 def dead_letter_headers(message: Message, rejected: Rejected) -> Headers:
@@ -204,15 +221,28 @@ class BatchProcessor:
             assert completed.vector is not None
             features = dict(zip(catalog.feature_names, completed.vector.tolist(), strict=True))
             imputed = completed.imputed
-        controls = {**event.shaping(), "track_id": event.track_id, "features": features}
+        given = _controls_of(event)
+        k = event.k or self.default_k
+        if features is None and event.seed_track_ids is None and given.keys() <= LISTENER_CONTROLS:
+            # Only listener controls (answered from listener state): the rules stage's plain
+            # request, without the resolution of controls that are not there.
+            row = catalog.index.get(event.track_id or "", -1)
+            if row < 0:
+                return Rejected(
+                    DeadLetterReason.UNKNOWN_TRACK, f"{event.track_id!r} not in catalog"
+                )
+            seed = _Seed(message, event, row, None, Shape(k, (row,)), imputed, controls=given)
+            return served.recommender.name, seed
+        controls = {**given, "track_id": event.track_id, "features": features}
         try:
-            shape = Shape.resolve(catalog, controls, event.k or self.default_k)
+            shape = Shape.resolve(catalog, controls, k)
         except UnknownTrack as exc:
             return Rejected(DeadLetterReason.UNKNOWN_TRACK, str(exc))
         except RequestError as exc:
             return Rejected(DeadLetterReason.INVALID_SCHEMA, str(exc))
         row = shape.seed_rows[0] if len(shape.seed_rows) == 1 else -1
-        return served.recommender.name, _Seed(message, event, row, None, shape, imputed)
+        seed = _Seed(message, event, row, None, shape, imputed, controls=given)
+        return served.recommender.name, seed
 
     def _recommend(
         self, served: Served, seeds: list[_Seed], generated_at: bytes, result: BatchResult
@@ -239,7 +269,7 @@ class BatchProcessor:
         (the default artist cap only) is answered from the cache when it can be."""
         keys: list[Key | None] = [
             (s.row, s.shape.k, s.event.with_features, "shaped")
-            if s.shape is not None and s.row >= 0 and not s.personal and not s.event.shaping()
+            if s.shape is not None and s.row >= 0 and not s.personal and not s.shaping()
             else None
             for s in seeds
         ]
@@ -280,7 +310,7 @@ class BatchProcessor:
                 )
                 answers.append((event.user_id.encode(), value))
                 continue
-            constraints = {"max_per_artist": event.max_per_artist, **event.shaping()}
+            constraints = {"max_per_artist": event.max_per_artist, **seed.shaping()}
             extra = shaping_fields(short, constraints) + seed.extra()
             value = answer(event.event_id, event.user_id, first, encoded, generated_at, 2, extra)
             answers.append((event.user_id.encode(), value))

@@ -9,7 +9,6 @@ showed; a round is one shaped recommend call per model.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -33,6 +32,8 @@ from consumer.state.listeners import (
 from consumer.state.neighbours import NearDuplicates
 from consumer.state.store import Stores
 from consumer.state.variants import Variants
+from recommender.catalog import Catalog
+from recommender.profile import WEIGHTS, decay
 from recommender.shaping import Controls, Shape
 from schemas import DeadLetterReason, SongFeedback
 
@@ -76,6 +77,7 @@ class StatefulProcessor:
         self.variants = variants
         self.clock_ms = clock_ms
         self._near: dict[tuple[str, str], NearDuplicates] = {}
+        self._positions: tuple[Catalog, dict[str, int]] | None = None
 
     @property
     def models(self) -> ModelSet:
@@ -159,6 +161,7 @@ class StatefulProcessor:
         """Each listener's events up to their next selection: feedback applied, the selection
         shaped. Returns the selections by model."""
         groups: dict[str, list[_Seed]] = defaultdict(list)
+        selected: list[tuple[ListenerState, int]] = []  # whose profiles move, by which song
         for listener in listeners.values():
             queue = listener.queue
             while queue:
@@ -167,10 +170,37 @@ class StatefulProcessor:
                 if isinstance(event, SongFeedback):
                     self._feedback(listener, event, fallback, result)
                     continue
-                name = self._select(listener, event, fallback)
+                name, moved = self._select(listener, event, fallback)
                 groups[name].append(event)
+                if moved:
+                    selected.append((listener.state, event.row))
                 break
+        if selected:  # after shaping: a session seed blends the profile before its selection
+            self._move_profiles(selected)
         return groups
+
+    def _move_profiles(self, selected: list[tuple[ListenerState, int]]) -> None:
+        """One selection each moves these listeners' profiles: numpy over the whole round
+        (`TasteProfile.updated`, vectorised)."""
+        rows = np.fromiter((row for _, row in selected), np.int64, len(selected))
+        signed = WEIGHTS["select"]
+        factor = decay(self.policy.half_life)
+        for served in self.models.all():
+            name = served.recommender.name
+            embeddings = served.recommender.catalog_embedding[rows]
+            width = embeddings.shape[1]
+            zero = bytes(4 * width)
+            stored = [state.profiles.get(name, (0.0, zero)) for state, _ in selected]
+            weights = np.fromiter((w for w, _ in stored), np.float64, len(stored))
+            vectors = np.frombuffer(b"".join(v for _, v in stored), np.float32)
+            vectors = vectors.reshape(len(stored), width)
+            kept = factor * weights
+            total = kept + abs(signed)
+            moved = (kept[:, None] * vectors + signed * embeddings) / total[:, None]
+            packed = moved.astype(np.float32).tobytes()
+            step = 4 * width
+            for i, (state, _) in enumerate(selected):
+                state.profiles[name] = (float(total[i]), packed[i * step : (i + 1) * step])
 
     def _feedback(
         self, listener: _Listener, event: SongFeedback, fallback: int, result: StatefulResult
@@ -190,8 +220,9 @@ class StatefulProcessor:
         listener.changed = True
         result.feedback[(self.variants.of(event.user_id).name, action)] += 1
 
-    def _select(self, listener: _Listener, seed: _Seed, fallback: int) -> str:
-        """Shape the selection from the state; record it (unless a replay). The model name."""
+    def _select(self, listener: _Listener, seed: _Seed, fallback: int) -> tuple[str, bool]:
+        """Shape the selection from the state; record it (unless a replay). The model name,
+        and whether the listener's profiles are to move by the seed's song."""
         event, state, p = seed.event, listener.state, self.policy
         served = self.models.get(event.model or self.variants.of(event.user_id).model)
         assert served is not None  # resolved before
@@ -199,24 +230,18 @@ class StatefulProcessor:
         shape = seed.shape
         if shape is None:  # version 1: the k nearest songs, and no artist cap
             features = None if seed.vector is None else tuple(seed.vector.tolist())
-            shape = Shape(
-                event.k or self.base.default_k,
-                (seed.row,),
-                features,
-                Controls(max_per_artist=0),
-            )
+            shape = Shape(event.k or self.base.default_k, (seed.row,), features, _NO_CAP)
             seed.v1 = True
         catalog = self.models.catalog
-        index, canonical = catalog.index, catalog.canonical_position
-        seeds = {int(canonical[r]) for r in shape.seed_rows if r >= 0}
-        heard = {int(canonical[r]) for r in map(index.get, keep.heard) if r is not None} - seeds
+        position = self._song_positions()
+        seeds = {position[catalog.track_ids[r]] for r in shape.seed_rows if r >= 0}
+        heard = {position[t] for t in keep.heard if t in position} - seeds
+        index = catalog.index
         banned = self._near_duplicates(served, [index[t] for t in keep.disliked if t in index])
         excluded = heard | banned
         controls = shape.controls
         if excluded:
-            controls = dataclasses.replace(
-                controls, exclude_songs=tuple(sorted(excluded.union(controls.exclude_songs)))
-            )
+            controls = _excluding(controls, excluded.union(controls.exclude_songs))
         blend, weight = None, 0.0
         name: str = served.recommender.name
         if event.seed_mode == "session":
@@ -224,24 +249,33 @@ class StatefulProcessor:
             profile = state.profile(name, width)
             if profile.weight > 0:
                 blend, weight = profile.vector, event.session_weight
-        seed.shape = dataclasses.replace(shape, controls=controls, blend=blend, blend_weight=weight)
+        seed.shape = Shape(shape.k, shape.seed_rows, shape.seed_features, controls, blend, weight)
         seed.personal = True
         seed.listener = b',"excluded_heard":%d,"variant":%s' % (len(heard), quote(seed.variant))
-        if not state.seen(event.event_id):
-            first = event.seed_ids[0] if event.seed_ids else ""
-            state.record(
-                event.event_id, first, "select", stamp_ms(event.timestamp, fallback), p.history
+        if state.seen(event.event_id):
+            return name, False
+        first = event.seed_ids[0] if event.seed_ids else ""
+        state.record(
+            event.event_id, first, "select", stamp_ms(event.timestamp, fallback), p.history
+        )
+        listener.changed = True
+        return name, seed.row >= 0
+
+    def _song_positions(self) -> dict[str, int]:
+        """Track id -> its song's position in `canonical_rows` (what `Shape` excludes by)."""
+        catalog = self.models.catalog
+        if self._positions is None or self._positions[0] is not catalog:
+            ids = catalog.track_ids.tolist()
+            self._positions = (
+                catalog,
+                dict(zip(ids, catalog.canonical_position.tolist(), strict=True)),
             )
-            if seed.row >= 0:
-                update_profiles(state, self._embeddings(seed.row), "select", p.half_life)
-            listener.changed = True
-        return name
+        return self._positions[1]
 
     def _answered(self, listener: _Listener, seed: _Seed) -> None:
         if seed.answered is None:
             return  # dead-lettered (a model failure)
-        ids = self.models.catalog.track_ids
-        tracks = [str(ids[r]) for r in seed.answered.tolist()]
+        tracks = [str(t) for t in self.models.catalog.track_ids[seed.answered].tolist()]
         if record_answer(listener.state, seed.event.event_id, tracks, self.policy.shown):
             listener.changed = True
 
@@ -288,6 +322,17 @@ class StatefulProcessor:
                     result.writes.setdefault(partition, {})[key] = None
                     result.existed.setdefault(partition, {})[key] = True
                     result.expired += 1
+
+
+_NO_CAP = Controls(max_per_artist=0)
+
+
+def _excluding(controls: Controls, songs: set[int]) -> Controls:
+    c = controls
+    return Controls(
+        c.seed_weights, c.targets, c.ranges, tuple(sorted(songs)), c.exclude_artists,
+        c.max_per_artist, c.explicit, c.diversity, c.pool, c.explain,
+    )  # fmt: skip
 
 
 def _user(event: _Seed | SongFeedback) -> str:
