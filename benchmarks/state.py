@@ -139,6 +139,7 @@ class StateBench(Bench):
                     "enable.auto.commit": False,
                     "enable.partition.eof": True,
                     "isolation.level": "read_committed",
+                    "fetch.wait.max.ms": 10,  # as the service's restore consumer
                 },
             )
         )

@@ -108,17 +108,15 @@ class Restorer:
         for partition in partitions:
             store = self.stores.open(partition)
             low, high = self.end_offset(partition)
-            if (store.checkpoint or 0) > high:  # a store of an older topic of that name
-                log.warning(
-                    "store of partition %d is ahead of %s: starting over", partition, self.topic
-                )
-                store = self.stores.wipe(partition)
             start = max(store.checkpoint or 0, low)
-            if start < high:
-                todo[partition] = high
-                starts.append(TopicPartition(self.topic, partition, start))
-            elif store.checkpoint != high:
-                store.set_checkpoint(high)
+            if high == 0:  # an empty changelog partition
+                if store.checkpoint is None:
+                    store.set_checkpoint(0)
+                continue
+            # Read to the end of the partition (the consumer's end-of-partition event), even
+            # from at or past the high watermark: a broker may report it low (Tansu does).
+            todo[partition] = high
+            starts.append(TopicPartition(self.topic, partition, start))
         records = self._read(todo, starts) if todo else 0
         return Restored(sorted(partitions), records, time.monotonic() - started)
 
@@ -134,13 +132,17 @@ class Restorer:
                 self.progressed()
                 batch: dict[int, dict[bytes, bytes | None]] = {}
                 ends: dict[int, int] = {}
+                eof: set[int] = set()
                 for message in consumer.consume(RESTORE_CHUNK, 0.5):
                     error = message.error()
                     partition = message.partition()
                     assert partition is not None
                     if error is not None:
                         if error.code() == KafkaError._PARTITION_EOF and partition in todo:
-                            ends[partition] = todo[partition]
+                            eof.add(partition)
+                            offset = message.offset()
+                            if offset is not None and offset >= 0:
+                                ends[partition] = max(ends.get(partition, 0), offset)
                             continue
                         if error.fatal():
                             raise KafkaException(error)
@@ -153,9 +155,10 @@ class Restorer:
                     assert offset is not None
                     ends[partition] = offset + 1
                     records += 1
-                for partition, next_offset in ends.items():
-                    self._write(partition, batch.get(partition, {}), next_offset)
-                    if next_offset >= todo.get(partition, 0):
+                for partition in ends.keys() | eof:
+                    if partition in ends:
+                        self._write(partition, batch.get(partition, {}), ends[partition])
+                    if partition in eof:
                         todo.pop(partition, None)
         finally:
             consumer.unassign()

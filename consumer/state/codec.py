@@ -55,12 +55,21 @@ class ListenerState:
     def seen(self, event_id: str) -> bool:
         return event_key(event_id) in self.event_ids
 
-    def record(self, event_id: str, track_id: str, action: str, stamp_ms: int, keep: int) -> None:
-        """Append one event to the history, keeping the newest `keep`."""
+    def record(
+        self,
+        event_id: str,
+        track_id: str,
+        action: str,
+        stamp_ms: int,
+        keep: int,
+        key: bytes | None = None,
+    ) -> None:
+        """Append one event to the history, keeping the newest `keep` (`key`: its
+        `event_key`, when the caller has it)."""
         self.tracks.append(track_id)
         self.actions += ACTION_CODES[action]
         self.stamps.append(stamp_ms // 1000)
-        self.event_ids.append(event_key(event_id))
+        self.event_ids.append(key or event_key(event_id))
         if len(self.tracks) > keep:
             cut = len(self.tracks) - keep
             del self.tracks[:cut], self.stamps[:cut], self.event_ids[:cut]

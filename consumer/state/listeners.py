@@ -50,13 +50,18 @@ class Withheld:
 
 
 def withheld(
-    state: ListenerState, event_id: str, exclude_heard: bool, fresh: bool, shown: int
+    state: ListenerState,
+    event_id: str,
+    exclude_heard: bool,
+    fresh: bool,
+    shown: int,
+    key: bytes | None = None,
 ) -> Withheld:
     """What the answer to selection `event_id` withholds: the state as it was just before
-    that selection (the same for its replay)."""
+    that selection (the same for its replay). `key`: its `event_key`, when known."""
     cut = len(state.tracks)
     answers = state.shown
-    key = event_key(event_id)
+    key = key or event_key(event_id)
     if key in state.event_ids:
         cut = state.event_ids.index(key)
         keys = [e for e, _ in answers]

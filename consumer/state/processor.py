@@ -20,7 +20,13 @@ from consumer.batch import BatchProcessor, BatchResult, Message, _Seed
 from consumer.decode import Rejected, decode_as
 from consumer.encode import quote, timestamp_now
 from consumer.serving import ModelSet, Served
-from consumer.state.codec import ListenerState, decode_state, encode_state, last_seen_ms
+from consumer.state.codec import (
+    ListenerState,
+    decode_state,
+    encode_state,
+    event_key,
+    last_seen_ms,
+)
 from consumer.state.listeners import (
     StatePolicy,
     record_answer,
@@ -78,6 +84,7 @@ class StatefulProcessor:
         self.clock_ms = clock_ms
         self._near: dict[tuple[str, str], NearDuplicates] = {}
         self._positions: tuple[Catalog, dict[str, int]] | None = None
+        self._quoted: dict[str, bytes] = {}
 
     @property
     def models(self) -> ModelSet:
@@ -226,7 +233,9 @@ class StatefulProcessor:
         event, state, p = seed.event, listener.state, self.policy
         served = self.models.get(event.model or self.variants.of(event.user_id).model)
         assert served is not None  # resolved before
-        keep = withheld(state, event.event_id, event.exclude_heard, event.fresh, p.shown)
+        key = event_key(event.event_id)
+        replay = key in state.event_ids
+        keep = withheld(state, event.event_id, event.exclude_heard, event.fresh, p.shown, key)
         shape = seed.shape
         if shape is None:  # version 1: the k nearest songs, and no artist cap
             features = None if seed.vector is None else tuple(seed.vector.tolist())
@@ -235,7 +244,7 @@ class StatefulProcessor:
         catalog = self.models.catalog
         position = self._song_positions()
         seeds = {position[catalog.track_ids[r]] for r in shape.seed_rows if r >= 0}
-        heard = {position[t] for t in keep.heard if t in position} - seeds
+        heard = {at for at in map(position.get, keep.heard) if at is not None} - seeds
         index = catalog.index
         banned = self._near_duplicates(served, [index[t] for t in keep.disliked if t in index])
         excluded = heard | banned
@@ -251,15 +260,23 @@ class StatefulProcessor:
                 blend, weight = profile.vector, event.session_weight
         seed.shape = Shape(shape.k, shape.seed_rows, shape.seed_features, controls, blend, weight)
         seed.personal = True
-        seed.listener = b',"excluded_heard":%d,"variant":%s' % (len(heard), quote(seed.variant))
-        if state.seen(event.event_id):
-            return name, False
-        first = event.seed_ids[0] if event.seed_ids else ""
-        state.record(
-            event.event_id, first, "select", stamp_ms(event.timestamp, fallback), p.history
+        seed.listener = b',"excluded_heard":%d,"variant":%s' % (
+            len(heard),
+            self._quote(seed.variant),
         )
+        if replay:
+            return name, False
+        first = event.track_id or (event.seed_track_ids or [""])[0]
+        stamp = stamp_ms(event.timestamp, fallback)
+        state.record(event.event_id, first, "select", stamp, p.history, key)
         listener.changed = True
         return name, seed.row >= 0
+
+    def _quote(self, variant: str) -> bytes:
+        quoted = self._quoted.get(variant)
+        if quoted is None:
+            quoted = self._quoted[variant] = quote(variant)
+        return quoted
 
     def _song_positions(self) -> dict[str, int]:
         """Track id -> its song's position in `canonical_rows` (what `Shape` excludes by)."""

@@ -113,12 +113,6 @@ class Stores:
             store = self._open[partition] = PartitionStore(self.root / f"p{partition}")
         return store
 
-    def wipe(self, partition: int) -> PartitionStore:
-        """Delete a partition's store and open it new (cold)."""
-        self.close(partition)
-        Rdict.destroy(str(self.root / f"p{partition}"))
-        return self.open(partition)
-
     def get(self, partition: int) -> PartitionStore | None:
         return self._open.get(partition)
 

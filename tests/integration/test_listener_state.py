@@ -169,3 +169,14 @@ def test_a_second_instance_takes_half_the_partitions_with_their_history(broker, 
         if second is not None:
             second.stop()
         first.stop()
+
+
+def test_a_changelog_not_co_partitioned_is_refused(broker, topics, tmp_path):
+    servers = broker.bootstrap_servers
+    changelog = f"{topics[0]}.listeners"
+    create_topics(servers, [changelog], partitions=2)  # the input has 3
+    service = ServiceProcess(servers, topics, f"encore-{uuid.uuid4().hex[:8]}", log_dir=tmp_path)
+    service.start(wait_ready_s=None)
+    assert service.process is not None
+    assert service.process.wait(60) == 2
+    assert f"{changelog} has 2 partitions and {topics[0]} 3" in service.log_tail()
