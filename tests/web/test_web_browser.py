@@ -250,7 +250,7 @@ import('/static/views.js').then((views) => {
   const direct = document.createElement('div');
   const plain = { event_id: 'e2', model: 'knn', items: [item] };
   views.renderRecommendations(direct, plain, { ...opts, source: 'direct' });
-  const before = direct.querySelectorAll('.listener-notes').length;
+  const before = [direct.querySelectorAll('.listener-notes').length, direct.textContent];
   views.markLive(direct, { ...plain, variant: 'a', excluded_heard: 0 });
   const notes = (el) => [...el.querySelectorAll('.listener-notes > span')]
     .map((s) => [s.className, s.dataset.variant || s.dataset.count, s.textContent]);
@@ -265,7 +265,8 @@ def test_a_live_answer_shows_its_variant_and_the_songs_withheld_as_heard(page: W
         ["answer-variant", "b", "variant b"],
         ["answer-excluded-heard", "3", "3 heard or recently shown songs withheld"],
     ]
-    assert shown["before"] == 0  # a direct answer has no listener
+    notes, text = shown["before"]
+    assert notes == 0 and "null" not in text  # a direct answer has no listener
     assert shown["marked"] == [
         ["answer-variant", "a", "variant a"],
         ["answer-excluded-heard", "0", "nothing withheld as heard"],

@@ -147,9 +147,10 @@ export function renderRecommendations(el, answer, { source, directMs, clusterNam
   el.dataset.eventId = answer.event_id || '';
   const items = answer.items || [];
   const list = h('ol', { class: 'rec-list' }, items.map((item) => recItem(item, { clusterNames, onChoose, itemAction, feedback })));
+  const notes = listenerNotes(answer); // null for a direct answer: replaceChildren would write "null"
   el.replaceChildren(
     sourceBadge(source, answer, directMs),
-    listenerNotes(answer),
+    ...(notes ? [notes] : []),
     ...answerNotes(answer, asked),
     items.length ? list : h('p', { class: 'placeholder' },
       answer.exhausted ? 'Loosen a rule to get songs again.' : 'No songs to recommend for this one.'),
