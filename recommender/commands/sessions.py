@@ -55,9 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--profile-songs",
         choices=PROFILE_SONGS,
-        default="all",
-        help="the selections in the profile: all n (as the service holds them) or the n - 1 "
-        "before the seed",
+        default="before",
+        help="the selections in the profile a session answer blends in: the n - 1 before the "
+        "seed (as the service: it answers, then moves the profile) or all n",
+    )
+    group.add_argument(
+        "--session-shown",
+        type=int,
+        default=3,
+        help="answers whose songs later answers withhold, as the service's --shown (0: only "
+        "the songs heard)",
     )
 
 
@@ -73,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         half_life=args.profile_half_life,
         session_weight=args.session_weight,
         profile_songs=args.profile_songs,
+        shown=args.session_shown,
     )
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     labelled = any(spec(name).needs_labels for name in names)

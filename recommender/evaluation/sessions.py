@@ -1,11 +1,12 @@
 """Offline session evaluation: playlists (or any grouping of rows) as listening sessions.
 
 A session is the songs of one group (`playlist_id`, say) in the file's order. Its first n
-songs are fed as selections: each one updates the taste profile (`recommender.profile`, as
-the service's listener state does), and the answer for the n-th selection never holds one of
-the n songs heard (the service's `exclude_heard`). That answer is scored against the rest of
-the session, in two seed modes: `track` (the n-th song alone) and `session` (`session_query`,
-the n-th song blended with the profile).
+songs are fed as selections, answered as the service answers a listener (`consumer.state`):
+each answer withholds the songs heard so far and those shown in the last `shown` answers
+(`exclude_heard`, `fresh`), and each selection then moves the taste profile
+(`recommender.profile`). The answer to the n-th selection is scored against the rest of the
+session, in two seed modes: `track` (the n-th song alone) and `session` (`session_query`, the
+n-th song blended with the profile of the selections before it).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ from recommender.scaling import Standardizer
 
 SEED_MODES = ("track", "session")
 METRICS = ("hit_rate", "recall", "ndcg")
-# Which selections enter the profile the n-th answer blends in: all n heard so far (as the
-# service's state holds them after the n-th event), or only the n - 1 before the seed.
-PROFILE_SONGS = ("all", "before")
+# Which selections enter the profile the n-th answer blends in: the n - 1 before the seed (the
+# service answers, then moves the profile), or all n, the seed counted twice.
+PROFILE_SONGS = ("before", "all")
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,18 @@ class SessionPlan:
     seed: int = 0
     half_life: float = DEFAULT_HALF_LIFE
     session_weight: float = DEFAULT_SESSION_WEIGHT
-    profile_songs: str = "all"
+    profile_songs: str = "before"
+    shown: int = 3  # answers whose songs are withheld (the service's --shown); 0: heard only
 
     def __post_init__(self) -> None:
         if not self.columns:
             raise ConfigurationError("sessions need a column to group rows by")
         if not self.lengths or min(self.lengths) < 1:
             raise ConfigurationError(f"session lengths must be >= 1, got {self.lengths}")
-        if self.k < 1 or self.sample < 1 or self.half_life <= 0:
-            raise ConfigurationError("k and the sample must be >= 1, the half-life above 0")
+        if self.k < 1 or self.sample < 1 or self.half_life <= 0 or self.shown < 0:
+            raise ConfigurationError(
+                "k and the sample must be >= 1, the half-life above 0, shown >= 0"
+            )
         if not 0.0 <= self.session_weight <= 1.0:
             raise ConfigurationError(
                 f"session weight must lie in [0, 1], not {self.session_weight}"
@@ -80,9 +84,12 @@ class SessionPlan:
             "every n, model and seed mode",
             "selections": "the first n songs, each updating the taste profile (an exponentially "
             "decayed mean of their embeddings, recommender.profile)",
-            "answer": "the k nearest songs to the query, none of the n songs heard (exclude_heard)",
+            "answer": "the k nearest songs to the query, none of the songs heard so far nor "
+            "shown in the last `shown` answers (the service's exclude_heard and fresh); every "
+            "selection from the first is answered so, in the seed mode scored",
             "seed_modes": "track: the n-th song's embedding; session: session_query(n-th song, "
-            "profile, session_weight)",
+            "profile, session_weight), the profile of the selections before the n-th "
+            "(profile_songs 'before', as the service) or of all n ('all')",
             "relevant": "the songs of the session after the n-th",
             "metrics": "hit_rate: share of sessions with a relevant song in the top k; recall: "
             "relevant songs in the top k over all relevant; ndcg: binary-gain nDCG@k; "
@@ -174,21 +181,39 @@ def queries(vectors: np.ndarray, heard: np.ndarray, mode: str, plan: SessionPlan
 
 
 def answers(
-    recommender: Recommender, heard: np.ndarray, mode: str, plan: SessionPlan
+    recommender: Recommender,
+    heard: np.ndarray,
+    withheld: np.ndarray,
+    mode: str,
+    plan: SessionPlan,
 ) -> np.ndarray:
     """(S, k) song positions answered for the last song of each row of `heard`, none of the
-    songs heard; -1 pads a catalog too small."""
+    songs of its row of `withheld` (-1: none); -1 pads a catalog too small."""
     vectors = recommender.catalog_embedding[recommender.catalog.canonical_rows]
-    wanted = plan.k + heard.shape[1]  # every song heard may come back: fetch enough
+    wanted = plan.k + withheld.shape[1]  # every song withheld may come back: fetch enough
     positions, _ = recommender.index.search(queries(vectors, heard, mode, plan), wanted)
     if positions.shape[1] < wanted:
         positions = np.pad(
             positions, ((0, 0), (0, wanted - positions.shape[1])), constant_values=-1
         )
-    keep = (positions >= 0) & ~(positions[:, :, None] == heard[:, None, :]).any(axis=2)
+    keep = (positions >= 0) & ~(positions[:, :, None] == withheld[:, None, :]).any(axis=2)
     order = np.argsort(~keep, axis=1, kind="stable")[:, : plan.k]
     kept = np.take_along_axis(keep, order, axis=1)
     return np.where(kept, np.take_along_axis(positions, order, axis=1), -1)
+
+
+def walk(
+    recommender: Recommender, sessions: Sequence[np.ndarray], mode: str, plan: SessionPlan
+) -> dict[int, np.ndarray]:
+    """The answers (S, k) to selections 1..max n of every session in one seed mode, each
+    withholding the songs heard and those of the `plan.shown` answers before it."""
+    songs = np.stack([s[: max(plan.lengths)] for s in sessions])
+    answered: dict[int, np.ndarray] = {}
+    for n in range(1, songs.shape[1] + 1):
+        shown = [answered[j] for j in range(max(1, n - plan.shown), n)]
+        withheld = np.concatenate([songs[:, :n], *shown], axis=1)
+        answered[n] = answers(recommender, songs[:, :n], withheld, mode, plan)
+    return answered
 
 
 def scores(answered: np.ndarray, sessions: Sequence[np.ndarray], n: int) -> dict[str, np.ndarray]:
@@ -210,12 +235,9 @@ def evaluate_sessions(
     if not sessions:
         raise ConfigurationError(f"no session has the {plan.min_length} songs needed")
     entry: dict[str, Any] = {"sessions": len(sessions), "lengths": {}}
+    walks = {mode: walk(recommender, sessions, mode, plan) for mode in SEED_MODES}
     for n in plan.lengths:
-        heard = np.stack([s[:n] for s in sessions])
-        per_mode = {
-            mode: scores(answers(recommender, heard, mode, plan), sessions, n)
-            for mode in SEED_MODES
-        }
+        per_mode = {mode: scores(walks[mode][n], sessions, n) for mode in SEED_MODES}
         result: dict[str, Any] = {
             mode: {name: float(values.mean()) for name, values in per_mode[mode].items()}
             for mode in SEED_MODES

@@ -23,6 +23,7 @@ from recommender.evaluation.sessions import (
     sample_sessions,
     scores,
     sessions_of,
+    walk,
 )
 from recommender.profile import TasteProfile, session_query
 from recommender.recommender import Recommender, knn
@@ -59,25 +60,42 @@ def line() -> Recommender:
     return knn(_line_catalog(REGION + STRAY + DISTRACTORS))
 
 
+def _answer(
+    recommender: Recommender, heard: np.ndarray, mode: str, plan: SessionPlan
+) -> np.ndarray:
+    return answers(recommender, heard, heard, mode, plan)
+
+
 def test_session_mode_wins_where_the_seed_strays_from_the_session(line: Recommender) -> None:
-    plan = SessionPlan(lengths=(3,), k=10)
+    # shown=0: the first answers (all of A) are not withheld from the third.
+    plan = SessionPlan(lengths=(3,), k=10, shown=0)
     heard = SESSION[None, :3]
-    track = scores(answers(line, heard, "track", plan), [SESSION], 3)
-    session = scores(answers(line, heard, "session", plan), [SESSION], 3)
+    track = scores(_answer(line, heard, "track", plan), [SESSION], 3)
+    session = scores(_answer(line, heard, "session", plan), [SESSION], 3)
     assert track["hit_rate"][0] == 0.0 and track["recall"][0] == 0.0  # all ten from D
+    # The profile of songs 0 and 1 (x = 0.05) takes the query to x = 1.525: all of A nearest.
     assert session["hit_rate"][0] == 1.0
-    assert session["recall"][0] > 0.3 and session["ndcg"][0] > 0.3
+    assert session["recall"][0] == 1.0 and session["ndcg"][0] == pytest.approx(1.0)
     entry = evaluate_sessions(line, [SESSION], plan)
     gain = entry["lengths"]["3"]["session_minus_track"]
-    assert gain["ndcg"]["mean"] == pytest.approx(session["ndcg"][0])
+    assert gain["ndcg"]["mean"] == pytest.approx(1.0)
+    assert gain["hit_rate"] == {"mean": 1.0, "se": 0.0}
+
+
+def test_profile_songs_all_counts_the_seed_twice(line: Recommender) -> None:
+    # All three songs in the profile (x = 1.10): the query lies at 2.05, between A and D.
+    plan = SessionPlan(lengths=(3,), k=10, shown=0, profile_songs="all")
+    got = scores(_answer(line, SESSION[None, :3], "session", plan), [SESSION], 3)
+    assert 0.0 < got["recall"][0] < 1.0
 
 
 def test_one_selection_answers_the_same_in_both_modes(line: Recommender) -> None:
-    plan = SessionPlan(lengths=(1,), k=5)
-    heard = np.array([[0], [12], [20]])
-    np.testing.assert_array_equal(
-        answers(line, heard, "track", plan), answers(line, heard, "session", plan)
-    )
+    for songs in ("before", "all"):
+        plan = SessionPlan(lengths=(1,), k=5, profile_songs=songs)
+        heard = np.array([[0], [12], [20]])
+        np.testing.assert_array_equal(
+            _answer(line, heard, "track", plan), _answer(line, heard, "session", plan)
+        )
 
 
 def test_answers_never_hold_a_song_heard(line: Recommender) -> None:
@@ -85,15 +103,35 @@ def test_answers_never_hold_a_song_heard(line: Recommender) -> None:
     plan = SessionPlan(lengths=(4,), k=6)
     heard = np.array([[2, 3, 4, 5]])
     for mode in ("track", "session"):
-        answered = answers(line, heard, mode, plan)[0]
+        answered = _answer(line, heard, mode, plan)[0]
         assert len(answered) == 6 and (answered >= 0).all()
         assert not set(answered.tolist()) & {2, 3, 4, 5}
-    assert set(answers(line, heard, "track", plan)[0].tolist()) == {0, 1, 6, 7, 8, 9}
+    assert set(_answer(line, heard, "track", plan)[0].tolist()) == {0, 1, 6, 7, 8, 9}
+
+
+def test_answers_withhold_the_songs_of_the_last_shown_answers(line: Recommender) -> None:
+    # Walking songs 13, 14, 15, 16 of D, three songs an answer: with shown=2 the answer to
+    # the fourth withholds the songs heard and those of the second and third answers only.
+    session = np.array([13, 14, 15, 16, 17, 18])
+    for shown in (0, 1, 2, 3):
+        plan = SessionPlan(lengths=(4,), k=3, shown=shown)
+        for mode in ("track", "session"):
+            answered = walk(line, [session], mode, plan)
+            assert sorted(answered) == [1, 2, 3, 4]
+            for n in range(1, 5):
+                now = set(answered[n][0].tolist())
+                assert len(now) == 3 and not now & set(session[:n].tolist())
+                for earlier in range(max(1, n - shown), n):
+                    assert not now & set(answered[earlier][0].tolist())
+    # Without shown answers withheld, track mode answers overlap from one song to the next.
+    plain = walk(line, [session], "track", SessionPlan(lengths=(4,), k=3, shown=0))
+    assert set(plain[3][0].tolist()) & set(plain[2][0].tolist())
 
 
 def test_a_catalog_smaller_than_k_pads_with_minus_one() -> None:
     tiny = knn(_line_catalog([0.0, 1.0, 2.0, 3.0]))
-    answered = answers(tiny, np.array([[0, 1]]), "track", SessionPlan(lengths=(2,), k=5))[0]
+    plan = SessionPlan(lengths=(2,), k=5)
+    answered = _answer(tiny, np.array([[0, 1]]), "track", plan)[0]
     assert sorted(answered[:2].tolist()) == [2, 3] and (answered[2:] == -1).all()
 
 
@@ -130,14 +168,6 @@ def test_the_profile_is_the_services() -> None:
     np.testing.assert_allclose(profile.vector, [0.5 / 1.75, 2.0 / 1.75], rtol=1e-6)
     query = session_query(vectors[-1], profile, 0.5)
     np.testing.assert_allclose(query, 0.5 * vectors[-1] + 0.5 * profile.vector, rtol=1e-6)
-
-
-def test_profile_songs_before_leaves_the_seed_out(line: Recommender) -> None:
-    plan = SessionPlan(lengths=(3,), k=10, profile_songs="before")
-    heard = SESSION[None, :3]
-    # The profile is songs 0 and 1 only: the query (x = 1.525) has all of A nearest.
-    got = scores(answers(line, heard, "session", plan), [SESSION], 3)
-    assert got["recall"][0] == 1.0 and got["ndcg"][0] == pytest.approx(1.0)
 
 
 def _sessions_csv(tmp_path: Path) -> Path:
