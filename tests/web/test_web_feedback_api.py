@@ -169,3 +169,36 @@ def test_the_real_publisher_answers_503_when_no_broker_acknowledges() -> None:
         "encore_http_publish_failures_total", {"topic": "song-feedback", "reason": "not_delivered"}
     )
     assert failures == 1
+
+
+def test_a_full_producer_queue_is_503_at_once_not_a_blocked_event_loop() -> None:
+    settings = WebSettings(
+        bootstrap_servers=f"127.0.0.1:{free_port()}",
+        publish_timeout_s=1.0,
+        kafka_options={"queue.buffering.max.messages": 1},
+    )
+    registry = CollectorRegistry()
+    publisher = KafkaPublisher(settings, WebMetrics(registry))
+
+    async def two() -> list[BaseException | None]:
+        first = asyncio.create_task(publisher.publish("song-feedback", "u", b"{}"))
+        await asyncio.sleep(0)  # the first is in the queue, waiting for its acknowledgement
+        started = time.monotonic()
+        with pytest.raises(ProblemError) as full:
+            await publisher.publish("song-feedback", "u", b"{}")
+        assert time.monotonic() - started < 0.5  # one 50 ms wait for room, then 503
+        assert "queue is full" in full.value.detail
+        return await asyncio.gather(first, return_exceptions=True)
+
+    try:
+        (first,) = asyncio.run(two())
+    finally:
+        publisher.close()
+    assert isinstance(first, ProblemError) and first.status == 503
+    failures = {
+        reason: registry.get_sample_value(
+            "encore_http_publish_failures_total", {"topic": "song-feedback", "reason": reason}
+        )
+        for reason in ("queue_full", "not_delivered")
+    }
+    assert failures == {"queue_full": 1, "not_delivered": 1}
