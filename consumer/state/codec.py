@@ -40,7 +40,8 @@ class ListenerState:
     (track id, action code, timestamp in s, `event_key` of the event id): the events a
     replay is recognised by. `shown`: (event key, track ids) of the last `--shown` answers.
     `disliked`: every disliked track id still remembered (bounded apart from the history).
-    `profiles`: model name -> (weight, float32 vector bytes).
+    `profiles`: `profile_key` (model name and version: one embedding space) -> (weight,
+    float32 vector bytes); a new version of a model starts its profile over.
     """
 
     last_seen_ms: int = 0
@@ -75,12 +76,24 @@ class ListenerState:
             del self.tracks[:cut], self.stamps[:cut], self.event_ids[:cut]
             self.actions = self.actions[cut:]
 
-    def profile(self, model: str, width: int) -> TasteProfile:
-        stored = self.profiles.get(model)
-        if stored is None:
+    def profile(self, key: str, width: int) -> TasteProfile:
+        stored = self.profiles.get(key)
+        if stored is None or len(stored[1]) != 4 * width:
             return TasteProfile.empty(width)
         weight, vector = stored
         return TasteProfile(np.frombuffer(vector, np.float32), weight)
+
+    def set_profile(self, key: str, weight: float, vector: bytes) -> None:
+        """Keep `key`'s profile, and drop the model's profiles of other versions."""
+        if key not in self.profiles:
+            model = key.partition("@")[0] + "@"
+            for old in [k for k in self.profiles if k.startswith(model)]:
+                del self.profiles[old]
+        self.profiles[key] = (weight, vector)
+
+
+def profile_key(model: str, version: str) -> str:
+    return f"{model}@{version}"
 
 
 def encode_state(state: ListenerState) -> bytes:

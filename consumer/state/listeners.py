@@ -113,8 +113,8 @@ def update_profiles(
     action: str,
     half_life: float,
 ) -> None:
-    """One event moves the listener's profile of each model (`embeddings`: model name and
-    the song's embedding in it)."""
-    for model, embedding in embeddings:
-        profile = state.profile(model, len(embedding)).updated(embedding, action, half_life)
-        state.profiles[model] = (profile.weight, profile.vector.tobytes())
+    """One event moves the listener's profile of each model (`embeddings`: the `profile_key`
+    of a model and the song's embedding in it)."""
+    for key, embedding in embeddings:
+        profile = state.profile(key, len(embedding)).updated(embedding, action, half_life)
+        state.set_profile(key, profile.weight, profile.vector.tobytes())

@@ -26,6 +26,7 @@ from consumer.state.codec import (
     encode_state,
     event_key,
     last_seen_ms,
+    profile_key,
 )
 from consumer.state.listeners import (
     StatePolicy,
@@ -193,11 +194,12 @@ class StatefulProcessor:
         signed = WEIGHTS["select"]
         factor = decay(self.policy.half_life)
         for served in self.models.all():
-            name = served.recommender.name
+            key = profile_key(served.recommender.name, served.recommender.version)
             embeddings = served.recommender.catalog_embedding[rows]
             width = embeddings.shape[1]
-            zero = bytes(4 * width)
-            stored = [state.profiles.get(name, (0.0, zero)) for state, _ in selected]
+            empty = (0.0, bytes(4 * width))
+            stored = [state.profiles.get(key, empty) for state, _ in selected]
+            stored = [s if len(s[1]) == 4 * width else empty for s in stored]
             weights = np.fromiter((w for w, _ in stored), np.float64, len(stored))
             vectors = np.frombuffer(b"".join(v for _, v in stored), np.float32)
             vectors = vectors.reshape(len(stored), width)
@@ -207,7 +209,7 @@ class StatefulProcessor:
             packed = moved.astype(np.float32).tobytes()
             step = 4 * width
             for i, (state, _) in enumerate(selected):
-                state.profiles[name] = (float(total[i]), packed[i * step : (i + 1) * step])
+                state.set_profile(key, float(total[i]), packed[i * step : (i + 1) * step])
 
     def _feedback(
         self, listener: _Listener, event: SongFeedback, fallback: int, result: StatefulResult
@@ -255,7 +257,7 @@ class StatefulProcessor:
         name: str = served.recommender.name
         if event.seed_mode == "session":
             width = served.recommender.catalog_embedding.shape[1]
-            profile = state.profile(name, width)
+            profile = state.profile(profile_key(name, served.recommender.version), width)
             if profile.weight > 0:
                 blend, weight = profile.vector, event.session_weight
         seed.shape = Shape(shape.k, shape.seed_rows, shape.seed_features, controls, blend, weight)
@@ -300,7 +302,10 @@ class StatefulProcessor:
 
     def _embeddings(self, row: int) -> list[tuple[str, np.ndarray]]:
         return [
-            (served.recommender.name, served.recommender.catalog_embedding[row])
+            (
+                profile_key(served.recommender.name, served.recommender.version),
+                served.recommender.catalog_embedding[row],
+            )
             for served in self.models.all()
         ]
 

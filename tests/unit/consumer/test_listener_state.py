@@ -117,7 +117,7 @@ def test_codec_round_trip_is_compact():
         state.record(f"event-{i:05d}", TRACKS[i], "select" if i % 3 else "like", NOW_MS + i, 50)
     state.shown = [(event_key(f"event-{i}"), TRACKS[i : i + 10]) for i in range(3)]
     state.disliked = [TRACKS[7]]
-    state.profiles["knn"] = (2.5, np.arange(9, dtype=np.float32).tobytes())
+    state.set_profile("knn@v1", 2.5, np.arange(9, dtype=np.float32).tobytes())
     value = encode_state(state)
     assert decode_state(value) == state
     assert last_seen_ms(value) == NOW_MS
@@ -226,7 +226,9 @@ def test_session_mode_blends_the_taste_profile(tmp_path):
     (by_track,) = answers(rig.batch([("in", track)], write=False))
     (by_session,) = answers(rig.batch([("in", session)], write=False))
     assert items(by_track) != items(by_session)
-    profile = rig.state().profile("knn", 9)
+    (key,) = rig.state().profiles  # one model, one version: knn@v
+    assert key == "knn@v"
+    profile = rig.state().profile(key, 9)
     assert profile.weight > 0
     embedding = rig.processor.models.get("knn").recommender.catalog_embedding
     liked = embedding[100:110].mean(axis=0)
@@ -282,3 +284,12 @@ def test_a_replayed_selection_withholds_what_it_withheld_the_first_time():
     assert again.heard == [TRACKS[0], TRACKS[1], TRACKS[100], TRACKS[101]]
     latest = withheld(state, "s9", True, True, 3)
     assert latest.heard == [*TRACKS[:5], TRACKS[102], TRACKS[103], TRACKS[104]]
+
+
+def test_a_new_model_version_starts_the_profile_over():
+    state = ListenerState()
+    state.set_profile("pca@1", 1.0, np.ones(9, np.float32).tobytes())
+    state.set_profile("knn@1", 1.0, np.ones(9, np.float32).tobytes())
+    state.set_profile("pca@2", 1.0, np.ones(5, np.float32).tobytes())
+    assert sorted(state.profiles) == ["knn@1", "pca@2"]
+    assert state.profile("pca@2", 9).weight == 0.0  # another width: not this space's
