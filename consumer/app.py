@@ -24,6 +24,11 @@ from consumer.reload import ModelLoader
 from consumer.service import Service
 from consumer.serving import ModelSet
 from consumer.settings import Guarantee, Settings
+from consumer.state.changelog import Restorer, ensure_co_partitioned
+from consumer.state.keeper import ListenerKeeper
+from consumer.state.listeners import StatePolicy
+from consumer.state.store import Stores
+from consumer.state.variants import Variants
 from kafkaio.config import redacted
 from kafkaio.stop import Stop
 from kafkaio.topics import ensure_topics
@@ -154,12 +159,73 @@ def replayed(
     return models
 
 
+def restore_consumer_config(settings: Settings) -> dict[str, object]:
+    """A consumer that is only ever assigned changelog partitions: no group membership, no
+    commits; read_committed, so an aborted transaction's states are never restored."""
+    config: dict[str, object] = {
+        "group.id": f"{settings.group_id}-restore",
+        "client.id": f"encore-{settings.instance_id}-restore",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "enable.partition.eof": True,
+        "isolation.level": "read_committed",
+        "auto.offset.reset": "earliest",
+        "fetch.wait.max.ms": 10,
+    }
+    return settings.kafka.client_config(**config)
+
+
+def listener_keeper(
+    settings: Settings,
+    admin: AdminClient,
+    metrics: Metrics,
+    health: Health,
+    stack: contextlib.ExitStack,
+    variants: Variants,
+) -> ListenerKeeper:
+    """The feedback and changelog topics checked (co-partitioned) or created, the stores'
+    directory, the restore consumer."""
+    partitions = ensure_co_partitioned(
+        admin,
+        settings.input_topic,
+        settings.feedback_topic,
+        settings.state_topic,
+        settings.replication_factor,
+    )
+    root = settings.state_dir / settings.group_id / settings.input_topic
+    log.info(
+        "listener state in %s, changelog %s (%d partitions), feedback from %s",
+        root,
+        settings.state_topic,
+        partitions,
+        settings.feedback_topic,
+    )
+    restore = Consumer(restore_consumer_config(settings))
+    stack.callback(restore.close)
+    stores = Stores(root)
+    policy = StatePolicy(
+        settings.history, settings.shown, settings.profile_half_life, settings.state_ttl
+    )
+    restorer = Restorer(restore, settings.state_topic, stores, progressed=health.progressed)
+    return ListenerKeeper(
+        stores,
+        restorer,
+        policy,
+        settings.feedback_topic,
+        settings.state_topic,
+        variants,
+        metrics,
+        health,
+    )
+
+
 def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
     registry = registry or CollectorRegistry()
     metrics = Metrics(registry)
     health = Health(settings.stall_timeout_s)
     stop = Stop()
     loader = ModelLoader(settings)
+    variants = Variants(settings.variant, settings.models)  # a bad --variant: exit 2 at once
 
     with contextlib.ExitStack() as stack:
         server = serve_http(settings.metrics_host, settings.metrics_port, registry, health)
@@ -180,6 +246,9 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
             if _failed(loading):
                 loading.result()  # raises why
             return 0
+        listeners = None
+        if settings.state:
+            listeners = listener_keeper(settings, admin, metrics, health, stack, variants)
         lag = PartitionLag(metrics.consumer_lag)
         consumer, producer = stack.enter_context(clients(settings, lag.on_stats))
         delivery = delivery_class(settings)(
@@ -196,6 +265,8 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
             loader.reload,
             lag,
             catalog=catalog,
+            listeners=listeners,
+            variants=variants,
         )
         service.subscribe()
         models = replayed(catalog, loading, health, stop)

@@ -8,19 +8,21 @@ blended seeds, targets, filters, the artist cap (2 by default), diversity, expla
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from consumer.answer_cache import Key
 from consumer.decode import Rejected, decode, feature_vector
-from consumer.encode import shaping_fields, timestamp_now
+from consumer.encode import quote, shaping_fields, timestamp_now
 from consumer.serving import ModelSet, Served
+from consumer.state.variants import DEFAULT_VARIANT, Variants
 from recommender.errors import RequestError, UnknownTrack
 from recommender.shaping import Shape
+from recommender.shaping.controls import LISTENER_CONTROLS
 from schemas import DeadLetterReason, RequestControls, SongSelected
 
 Headers = list[tuple[str, str | bytes | None]]
@@ -47,6 +49,8 @@ class BatchResult:
     dead_letters: list[tuple[bytes | None, bytes | None, Headers]] = field(default_factory=list)
     reasons: list[DeadLetterReason] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)  # answers per model
+    # answers per (model, variant): the published metric's labels
+    by_variant: Counter[tuple[str, str]] = field(default_factory=Counter)
     cache_lookups: int = 0  # catalog seeds looked up in an answer cache
     cache_hits: int = 0
 
@@ -59,9 +63,25 @@ class _Seed:
     vector: np.ndarray | None
     shape: Shape | None = None  # version 2: the resolved controls
     imputed: tuple[str, ...] = ()  # extras a feature seed lacked, filled with the median
+    variant: str = ""
+    # Set by the listener state (`consumer.state`): the answer is the listener's own (never
+    # cached), a version 1 event keeps its version 1 answer, `listener` holds its fields.
+    personal: bool = False
+    v1: bool = False
+    listener: bytes = b""
+    answered: np.ndarray | None = None  # the rows answered, for the listener's state
+    controls: dict[str, Any] | None = None  # event.shaping(), computed once (version 2)
+
+    def shaping(self) -> dict[str, Any]:
+        if self.controls is None:
+            self.controls = _controls_of(self.event)
+        return self.controls
 
     def extra(self) -> bytes:
-        return b',"imputed":%s' % json.dumps(list(self.imputed)).encode() if self.imputed else b""
+        imputed = (
+            b',"imputed":%s' % json.dumps(list(self.imputed)).encode() if self.imputed else b""
+        )
+        return imputed + self.listener
 
 
 def _shaped(event: SongSelected) -> bool:
@@ -74,6 +94,16 @@ def _shaped(event: SongSelected) -> bool:
 
 # Fields that shape an answer: setting one makes a selection a version 2 one.
 _CONTROL_FIELDS = frozenset(RequestControls.model_fields)
+_CONTROL_ORDER = tuple(RequestControls.model_fields)  # the order the answer echoes them in
+
+
+def _controls_of(event: SongSelected) -> dict[str, Any]:
+    """`event.shaping()`, cheaper: only the fields the event set are looked at."""
+    set_ = event.model_fields_set
+    given = {name: getattr(event, name) for name in _CONTROL_ORDER if name in set_}
+    if event.model_extra:
+        given.update(event.feature_controls)
+    return given
 
 
 def dead_letter_headers(message: Message, rejected: Rejected) -> Headers:
@@ -92,10 +122,18 @@ def dead_letter_headers(message: Message, rejected: Rejected) -> Headers:
 
 
 class BatchProcessor:
-    def __init__(self, models: ModelSet, default_k: int, max_event_bytes: int) -> None:
+    def __init__(
+        self,
+        models: ModelSet,
+        default_k: int,
+        max_event_bytes: int,
+        variants: Variants | None = None,
+    ) -> None:
         self.models = models
         self.default_k = default_k
         self.max_event_bytes = max_event_bytes
+        # With --variant, a selection naming no model is served its listener's variant's.
+        self.variants = variants
 
     def process(self, messages: Sequence[Message]) -> BatchResult:
         result = BatchResult()
@@ -106,8 +144,16 @@ class BatchProcessor:
             if isinstance(outcome, Rejected):
                 self._reject(result, message, outcome)
             else:
+                if self.variants is not None and self.variants.configured:
+                    outcome[1].listener = b',"variant":%s' % quote(outcome[1].variant)
                 groups[outcome[0]].append(outcome[1])
-        generated_at = timestamp_now()
+        self.answer_groups(groups, timestamp_now(), result)
+        return result
+
+    def answer_groups(
+        self, groups: dict[str, list[_Seed]], generated_at: bytes, result: BatchResult
+    ) -> None:
+        """Answer resolved seeds, one recommend call per model; failures are dead letters."""
         for name, seeds in groups.items():
             served = self.models.get(name)
             assert served is not None
@@ -119,16 +165,33 @@ class BatchProcessor:
                     self._reject(result, seed.message, reason)
             else:
                 result.recommendations.extend(answers)
-                result.published[name] = len(answers)
-        return result
+                result.published[name] = result.published.get(name, 0) + len(answers)
+                result.by_variant.update((name, seed.variant) for seed in seeds)
+
+    def resolve(self, message: Message) -> tuple[str, _Seed] | Rejected:
+        """One message as (model name, seed), or why it is a dead letter."""
+        return self._resolve(message, self.models.catalog.index)
 
     def _resolve(self, message: Message, index: dict[str, int]) -> tuple[str, _Seed] | Rejected:
         event = decode(message.key(), message.value(), self.max_event_bytes)
         if isinstance(event, Rejected):
             return event
-        served = self.models.get(event.model)
+        variant = DEFAULT_VARIANT
+        model = event.model
+        if self.variants is not None:
+            chosen = self.variants.of(event.user_id)
+            variant, model = chosen.name, model or chosen.model
+        served = self.models.get(model)
         if served is None:
-            return Rejected(DeadLetterReason.UNKNOWN_MODEL, f"no model {event.model!r} is loaded")
+            return Rejected(DeadLetterReason.UNKNOWN_MODEL, f"no model {model!r} is loaded")
+        outcome = self._resolve_seed(message, event, served, index)
+        if not isinstance(outcome, Rejected):
+            outcome[1].variant = variant
+        return outcome
+
+    def _resolve_seed(
+        self, message: Message, event: SongSelected, served: Served, index: dict[str, int]
+    ) -> tuple[str, _Seed] | Rejected:
         if _shaped(event):
             return self._resolve_shaped(message, event, served)
         if event.track_id is not None:
@@ -158,15 +221,28 @@ class BatchProcessor:
             assert completed.vector is not None
             features = dict(zip(catalog.feature_names, completed.vector.tolist(), strict=True))
             imputed = completed.imputed
-        controls = {**event.shaping(), "track_id": event.track_id, "features": features}
+        given = _controls_of(event)
+        k = event.k or self.default_k
+        if features is None and event.seed_track_ids is None and given.keys() <= LISTENER_CONTROLS:
+            # Only listener controls (answered from listener state): the rules stage's plain
+            # request, without the resolution of controls that are not there.
+            row = catalog.index.get(event.track_id or "", -1)
+            if row < 0:
+                return Rejected(
+                    DeadLetterReason.UNKNOWN_TRACK, f"{event.track_id!r} not in catalog"
+                )
+            seed = _Seed(message, event, row, None, Shape(k, (row,)), imputed, controls=given)
+            return served.recommender.name, seed
+        controls = {**given, "track_id": event.track_id, "features": features}
         try:
-            shape = Shape.resolve(catalog, controls, event.k or self.default_k)
+            shape = Shape.resolve(catalog, controls, k)
         except UnknownTrack as exc:
             return Rejected(DeadLetterReason.UNKNOWN_TRACK, str(exc))
         except RequestError as exc:
             return Rejected(DeadLetterReason.INVALID_SCHEMA, str(exc))
         row = shape.seed_rows[0] if len(shape.seed_rows) == 1 else -1
-        return served.recommender.name, _Seed(message, event, row, None, shape, imputed)
+        seed = _Seed(message, event, row, None, shape, imputed, controls=given)
+        return served.recommender.name, seed
 
     def _recommend(
         self, served: Served, seeds: list[_Seed], generated_at: bytes, result: BatchResult
@@ -193,7 +269,7 @@ class BatchProcessor:
         (the default artist cap only) is answered from the cache when it can be."""
         keys: list[Key | None] = [
             (s.row, s.shape.k, s.event.with_features, "shaped")
-            if s.shape is not None and s.row >= 0 and not s.event.shaping()
+            if s.shape is not None and s.row >= 0 and not s.personal and not s.shaping()
             else None
             for s in seeds
         ]
@@ -211,6 +287,7 @@ class BatchProcessor:
             for j, i in enumerate(missing):
                 count = int(found.counts[j])
                 exhausted[i] = bool(found.exhausted[j])
+                seeds[i].answered = found.rows[j, :count]
                 body = served.encoder.items(
                     found.rows[j, :count],
                     found.scores[j, :count],
@@ -226,8 +303,14 @@ class BatchProcessor:
         for seed, encoded, short in zip(seeds, bodies, exhausted, strict=True):
             event = seed.event
             assert encoded is not None
-            constraints = {"max_per_artist": event.max_per_artist, **event.shaping()}
             first = event.seed_ids[0] if event.seed_ids else None
+            if seed.v1:  # a version 1 event the listener state shaped: a version 1 answer
+                value = answer(
+                    event.event_id, event.user_id, first, encoded, generated_at, 1, seed.extra()
+                )
+                answers.append((event.user_id.encode(), value))
+                continue
+            constraints = {"max_per_artist": event.max_per_artist, **seed.shaping()}
             extra = shaping_fields(short, constraints) + seed.extra()
             value = answer(event.event_id, event.user_id, first, encoded, generated_at, 2, extra)
             answers.append((event.user_id.encode(), value))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from recommender.ingest.imputation import CompletedSeed, SeedImputer
 from schemas import DeadLetterReason, SongSelected
+
+EventT = TypeVar("EventT", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,13 @@ class Rejected:
 
 def decode(key: bytes | None, value: bytes | None, max_bytes: int) -> SongSelected | Rejected:
     """Validate key and value against the wire contract (not against the catalog)."""
+    return decode_as(SongSelected, key, value, max_bytes)
+
+
+def decode_as(
+    model: type[EventT], key: bytes | None, value: bytes | None, max_bytes: int
+) -> EventT | Rejected:
+    """`decode` for any keyed event of the contract (`SongFeedback`, say)."""
     if value is None or len(value) == 0:
         return Rejected(DeadLetterReason.INVALID_JSON, "empty value")
     if len(value) > max_bytes:
@@ -31,7 +41,7 @@ def decode(key: bytes | None, value: bytes | None, max_bytes: int) -> SongSelect
     except UnicodeDecodeError:
         return Rejected(DeadLetterReason.INVALID_SCHEMA, "key is not UTF-8")
     try:
-        return SongSelected.model_validate_json(value)
+        return model.model_validate_json(value)
     except ValidationError as exc:
         return _classify(exc)
 

@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterable, Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from kafkaio.produce import Outgoing, produce_all
+from kafkaio.produce import Outgoing, produce, produce_all
 from recommender.errors import DeliveryFailed
 
 __all__ = ["AtLeastOnce", "DeliveryFailed", "ExactlyOnce", "first_offsets", "next_offsets"]
 
 log = logging.getLogger(__name__)
+
+# A record for an explicit partition (a changelog's: the partition of the input it belongs to).
+Partitioned = tuple[str, int, bytes, bytes | None]  # topic, partition, key, value
 
 
 def next_offsets(messages: Iterable[Message]) -> list[TopicPartition]:
@@ -60,7 +63,7 @@ class _Delivery:
         if err is not None:
             self._errors.append(err)
 
-    def _produce_all(self, outputs: list[Outgoing]) -> None:
+    def _produce_all(self, outputs: list[Outgoing], changelog: Sequence[Partitioned]) -> None:
         self._errors.clear()  # late reports of an earlier, already failed batch
         try:
             produce_all(
@@ -69,6 +72,16 @@ class _Delivery:
                 on_delivery=self._on_delivery,
                 on_queue_full=self.on_queue_full,
             )
+            for topic, partition, key, value in changelog:
+                produce(
+                    self.producer,
+                    topic,
+                    value,
+                    key,
+                    on_delivery=self._on_delivery,
+                    on_queue_full=self.on_queue_full,
+                    partition=partition,
+                )
         except KafkaException as exc:  # refused locally (too large, fenced, ...)
             raise DeliveryFailed(f"an output was refused: {exc.args[0]}") from exc
 
@@ -77,8 +90,14 @@ class _Delivery:
 
 
 class AtLeastOnce(_Delivery):
-    def deliver(self, messages: Sequence[Message], outputs: list[Outgoing]) -> None:
-        self._produce_all(outputs)
+    def deliver(
+        self,
+        messages: Sequence[Message],
+        outputs: list[Outgoing],
+        changelog: Sequence[Partitioned] = (),
+    ) -> None:
+        """The changelog records too are acknowledged before the offsets are committed."""
+        self._produce_all(outputs, changelog)
         self._wait_acknowledged()
         self.consumer.store_offsets(offsets=next_offsets(messages))
         self.consumer.commit(asynchronous=True)
@@ -113,10 +132,16 @@ class ExactlyOnce(_Delivery):
         # Fences any earlier producer with this transactional.id and aborts what it left open.
         producer.init_transactions(flush_timeout_s)
 
-    def deliver(self, messages: Sequence[Message], outputs: list[Outgoing]) -> None:
+    def deliver(
+        self,
+        messages: Sequence[Message],
+        outputs: list[Outgoing],
+        changelog: Sequence[Partitioned] = (),
+    ) -> None:
+        """The changelog records go in the same transaction as the outputs and offsets."""
         self.producer.begin_transaction()
         try:
-            self._produce_all(outputs)
+            self._produce_all(outputs, changelog)
             self.producer.send_offsets_to_transaction(
                 next_offsets(messages),
                 self.consumer.consumer_group_metadata(),

@@ -147,10 +147,17 @@ _ANSWER = (
 
 def shaping_fields(exhausted: bool, constraints: dict[str, object]) -> bytes:
     """Version 2's answer fields: whether the rules ran short, and the controls applied."""
-    return b',"exhausted":%s,"constraints":%s' % (
-        b"true" if exhausted else b"false",
-        json.dumps(constraints, separators=(",", ":")).encode(),
-    )
+    try:  # the same few controls recur (seed_mode: session, say): encode each set once
+        # The type is in the key: True == 1 == 1.0 as keys, not as JSON.
+        encoded = _constraints(tuple((k, type(v), v) for k, v in constraints.items()))
+    except TypeError:  # a list value: not hashable
+        encoded = json.dumps(constraints, separators=(",", ":")).encode()
+    return b',"exhausted":%s,"constraints":%s' % (b"true" if exhausted else b"false", encoded)
+
+
+@functools.lru_cache(maxsize=1024)
+def _constraints(items: tuple[tuple[str, type, object], ...]) -> bytes:
+    return json.dumps({k: v for k, _, v in items}, separators=(",", ":")).encode()
 
 
 @functools.cache

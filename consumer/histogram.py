@@ -17,36 +17,60 @@ from prometheus_client.utils import floatToGoString
 
 
 class BatchHistogram:
+    """`label`: one label name (`variant`, say); each value of it is a series of its own."""
+
     def __init__(
-        self, name: str, documentation: str, buckets: Sequence[float], registry: CollectorRegistry
+        self,
+        name: str,
+        documentation: str,
+        buckets: Sequence[float],
+        registry: CollectorRegistry,
+        label: str | None = None,
+        default: str = "",
     ) -> None:
         self.name = name
         self.documentation = documentation
+        self.label = label
+        self.default = default
         self._bounds = np.asarray(sorted(buckets), dtype=np.float64)
-        self._counts = np.zeros(len(self._bounds) + 1, dtype=np.int64)  # the last is +Inf
-        self._sum = 0.0
+        self._counts: dict[str, np.ndarray] = {}  # per label value; the last slot is +Inf
+        self._sums: dict[str, float] = {}
         self._lock = threading.Lock()  # the HTTP thread reads while the loop writes
+        self._series(default)
         registry.register(self)
 
-    def observe(self, value: float, count: int = 1) -> None:
-        """`count` observations of the same value."""
-        with self._lock:
-            self._counts[np.searchsorted(self._bounds, value, side="left")] += count
-            self._sum += value * count
+    def _series(self, value: str) -> np.ndarray:
+        counts = self._counts.get(value)
+        if counts is None:
+            counts = self._counts[value] = np.zeros(len(self._bounds) + 1, dtype=np.int64)
+            self._sums[value] = 0.0
+        return counts
 
-    def observe_many(self, values: np.ndarray) -> None:
+    def observe(self, value: float, count: int = 1, label: str | None = None) -> None:
+        """`count` observations of the same value."""
+        key = self.default if label is None else label
+        with self._lock:
+            self._series(key)[np.searchsorted(self._bounds, value, side="left")] += count
+            self._sums[key] += value * count
+
+    def observe_many(self, values: np.ndarray, label: str | None = None) -> None:
         if len(values) == 0:
             return
+        key = self.default if label is None else label
         slots = np.searchsorted(self._bounds, values, side="left")
-        counts = np.bincount(slots, minlength=len(self._counts))
+        counts = np.bincount(slots, minlength=len(self._bounds) + 1)
         with self._lock:
-            self._counts += counts
-            self._sum += float(values.sum())
+            self._series(key)[:] += counts
+            self._sums[key] += float(values.sum())
 
     def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            cumulative = np.cumsum(self._counts).tolist()
-            total = self._sum
         labels = [floatToGoString(b) for b in self._bounds]  # type: ignore[no-untyped-call]
-        buckets = [*zip(labels, cumulative[:-1], strict=True), ("+Inf", cumulative[-1])]
-        yield HistogramMetricFamily(self.name, self.documentation, buckets=buckets, sum_value=total)
+        family = HistogramMetricFamily(
+            self.name, self.documentation, labels=[self.label] if self.label else None
+        )
+        with self._lock:
+            series = [(k, np.cumsum(c).tolist(), self._sums[k]) for k, c in self._counts.items()]
+        for key, cumulative, total in series:
+            buckets = [*zip(labels, cumulative[:-1], strict=True), ("+Inf", cumulative[-1])]
+            family.add_metric([key] if self.label else [], buckets, total)
+        yield family

@@ -20,6 +20,7 @@ class Health:
         self.catalog_replayed = True  # False from start until the catalog topic is replayed
         self.last_progress = time.monotonic()
         self.stopping = False
+        self.restoring = False  # listener state being read back from the changelog
 
     def progressed(self) -> None:
         self.last_progress = time.monotonic()
@@ -32,6 +33,7 @@ class Health:
             and self.catalog_replayed
             and self.assigned > 0
             and not self.stopping
+            and not self.restoring
         )
 
     def live(self) -> tuple[bool, str]:
@@ -47,6 +49,7 @@ class Health:
             "catalog": self.catalog_replayed,
             "partitions": self.assigned > 0,
             "running": not self.stopping,
+            "state": not self.restoring,
         }
         text = "".join(f"{k}: {'ok' if v else 'no'}\n" for k, v in parts.items())
         return self.ready, text

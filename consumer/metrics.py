@@ -20,7 +20,7 @@ class Metrics:
         self.published = Counter(
             "encore_recommendations_published",
             "Recommendations acknowledged by the broker",
-            ["model"],
+            ["model", "variant"],
             registry=registry,
         )
         self.dead_letters = Counter(
@@ -36,6 +36,8 @@ class Metrics:
             "Per event: from consumed to every output acknowledged",
             _LATENCY_BUCKETS,
             registry,
+            label="variant",
+            default="default",
         )
         self.end_to_end = BatchHistogram(
             "encore_end_to_end_latency_seconds",
@@ -99,6 +101,37 @@ class Metrics:
             "encore_model_info", "Loaded models", ["model", "version", "default"], registry=registry
         )
         self.reloads = Counter("encore_model_reloads", "Model set swaps", registry=registry)
+        self.feedback = Counter(
+            "encore_feedback",
+            "Feedback applied to listener state (replays count once)",
+            ["variant", "action"],
+            registry=registry,
+        )
+        self.state_restore_seconds = Gauge(
+            "encore_state_restore_seconds",
+            "How long the last restore of listener state from the changelog took",
+            registry=registry,
+        )
+        self.state_restored = Counter(
+            "encore_state_restored_records",
+            "Changelog records read back into the local store",
+            registry=registry,
+        )
+        self.state_listeners = Gauge(
+            "encore_state_listeners",
+            "Listeners in the local stores of the owned partitions",
+            registry=registry,
+        )
+        self.state_bytes = Gauge(
+            "encore_state_bytes",
+            "Size of the local stores of the owned partitions (files and memtables)",
+            registry=registry,
+        )
+        self.state_expired = Counter(
+            "encore_state_expired",
+            "Listeners idle past --state-ttl, forgotten (tombstoned)",
+            registry=registry,
+        )
         self.catalog = CatalogMetrics(registry)
 
 

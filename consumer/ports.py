@@ -35,9 +35,14 @@ class Input(Protocol):
 
 
 class Delivery(Protocol):
-    def deliver(self, messages: Sequence[Message], outputs: list[Outgoing]) -> None:
-        """Every output acknowledged, then the input offsets committed; or `DeliveryFailed`
-        and nothing of the batch committed."""
+    def deliver(
+        self,
+        messages: Sequence[Message],
+        outputs: list[Outgoing],
+        changelog: Sequence[tuple[str, int, bytes, bytes | None]] = (),
+    ) -> None:
+        """Every output (and changelog record, to its partition) acknowledged, then the input
+        offsets committed; or `DeliveryFailed` and nothing of the batch committed."""
 
     def commit_now(self) -> None:
         """Synchronously commit what was delivered (at revoke and at shutdown)."""

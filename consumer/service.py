@@ -19,6 +19,9 @@ from consumer.metrics import Metrics
 from consumer.ports import Delivery, Input
 from consumer.serving import ModelSet
 from consumer.settings import Settings
+from consumer.state.keeper import ListenerKeeper
+from consumer.state.processor import StatefulResult
+from consumer.state.variants import Variants
 from kafkaio.produce import Outgoing
 from kafkaio.stop import Stop
 from recommender.errors import DeliveryFailed
@@ -53,6 +56,8 @@ class Service:
         lag: PartitionLag | None = None,
         clock: Callable[[], float] = time.monotonic,
         catalog: LiveCatalog | None = None,
+        listeners: ListenerKeeper | None = None,
+        variants: Variants | None = None,
     ) -> None:
         self.settings = settings
         self.consumer = consumer
@@ -66,12 +71,18 @@ class Service:
         # The consumer's `stats_cb` feeds it; the loop tells it the assignment.
         self.lag = lag or PartitionLag(metrics.consumer_lag)
         self.processor: BatchProcessor | None = None
+        # Listener state (None: --no-state): its feedback topic is consumed too.
+        self.listeners = listeners
+        self.variants = variants or (listeners.variants if listeners is not None else None)
         self._failures = 0
 
     def subscribe(self) -> None:
         """Join the group; the join proceeds in the background until the loop polls."""
+        topics = [self.settings.input_topic]
+        if self.listeners is not None:
+            topics.append(self.settings.feedback_topic)
         self.consumer.subscribe(
-            [self.settings.input_topic],
+            topics,
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_revoke,
@@ -79,7 +90,9 @@ class Service:
 
     def run(self, models: ModelSet) -> None:
         s = self.settings
-        self.processor = BatchProcessor(models, s.k, s.max_event_bytes)
+        self.processor = BatchProcessor(models, s.k, s.max_event_bytes, self.variants)
+        if self.listeners is not None:
+            self.listeners.bind(self.processor)
         self._publish_models(models)
         try:
             while not self.stop.is_set():
@@ -94,6 +107,8 @@ class Service:
         finally:
             self.health.stopping = True
             self.delivery.commit_now()
+            if self.listeners is not None:
+                self.listeners.close()
 
     def _next_batch(self) -> list[Message]:
         """Whatever is already fetched, up to a batch; when idle, wake on the first arrival.
@@ -117,12 +132,20 @@ class Service:
         self.metrics.consumed.inc(len(good))
         self.metrics.batch_size.observe(len(good))
         assert self.processor is not None
-        result = self.processor.process(good)
+        keeper = self.listeners
+        result = self.processor.process(good) if keeper is None else keeper.process(good)
         try:
-            self.delivery.deliver(good, self._outputs(result))
+            if isinstance(result, StatefulResult) and keeper is not None:
+                self.delivery.deliver(good, self._outputs(result), keeper.changelog(result))
+            else:
+                self.delivery.deliver(good, self._outputs(result))
         except DeliveryFailed as exc:
+            if keeper is not None:
+                keeper.delivery_failed()
             self._rewind(good, exc)
             return
+        if isinstance(result, StatefulResult) and keeper is not None:
+            keeper.delivered(result)  # the store follows the changelog, never leads it
         self._failures = 0
         self._account(good, result, started)
 
@@ -145,14 +168,19 @@ class Service:
 
     def _account(self, messages: Sequence[Message], result: BatchResult, started: float) -> None:
         m = self.metrics
-        for model, count in result.published.items():
-            m.published.labels(model).inc(count)
+        for (model, variant), count in result.by_variant.items():
+            m.published.labels(model, variant).inc(count)
         for reason in result.reasons:
             m.dead_letters.labels(reason.value).inc()
         m.cache_lookups.inc(result.cache_lookups)
         m.cache_hits.inc(result.cache_hits)
         now = time.time()
-        m.processing.observe(time.monotonic() - started, count=len(messages))
+        took = time.monotonic() - started
+        answered = sum(result.by_variant.values())
+        for (_, variant), count in result.by_variant.items():
+            m.processing.observe(took, count=count, label=variant)
+        if len(messages) > answered:  # dead letters and feedback: no variant
+            m.processing.observe(took, count=len(messages) - answered)
         stamps = np.fromiter((msg.timestamp()[1] for msg in messages), np.float64, len(messages))
         stamps = stamps[stamps > 0]  # -1: the message carries no timestamp
         m.end_to_end.observe_many(np.maximum(0.0, now - stamps / 1000.0))
@@ -208,6 +236,8 @@ class Service:
             self.metrics.model_info.labels(name, version, default).set(1)
 
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        if self.listeners is not None:  # before the partitions' first event; /readyz waits
+            self.listeners.assigned(partitions)
         self.health.assigned += len(partitions)
         self.lag.assigned(partitions)
         self._publish_assignment()
@@ -219,6 +249,8 @@ class Service:
             self.delivery.commit_now()
         except KafkaException as exc:
             log.warning("commit at revoke failed: %s", exc)
+        if self.listeners is not None:
+            self.listeners.revoked(partitions)
         self.health.assigned = max(0, self.health.assigned - len(partitions))
         self.lag.revoked(partitions)
         self._publish_assignment()

@@ -78,6 +78,9 @@ class ModelSet:
     def recommenders(self) -> dict[str, Recommender]:
         return {name: s.recommender for name, s in self._served.items()}
 
+    def all(self) -> list[Served]:
+        return list(self._served.values())
+
     def versions(self) -> dict[str, str]:
         return {name: s.recommender.version for name, s in self._served.items()}
 

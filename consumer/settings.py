@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -18,6 +20,20 @@ from recommender.features import DEFAULT_FEATURE_SET
 class Guarantee(StrEnum):
     AT_LEAST_ONCE = "at-least-once"
     EXACTLY_ONCE = "exactly-once"
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_s(value: object) -> object:
+    """`30d`, `12h`, `90m`, `45s` or a number of seconds."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a duration (30d, 12h, 90m, 45s or seconds)")
+        return float(match.group(1)) * _UNIT_S[match.group(2)]
+    return value
 
 
 def _comma_list(value: object) -> object:
@@ -100,8 +116,34 @@ class Settings(KafkaSettings):
     batch_timeout_s: float = Field(0.1, gt=0, description="Longest idle wait for input")
     max_event_bytes: int = Field(64 * 1024, ge=64, description="Larger events are dead-lettered")
     stall_timeout_s: float = Field(30.0, gt=0, description="/healthz fails after this long stuck")
+    # Listener state (consumer/state): history, recent answers and taste per user_id.
+    state: bool = Field(
+        True, description="Keep per-listener state (history, shown, taste); --no-state: none"
+    )
+    state_dir: Path = Field(
+        Path(tempfile.gettempdir()) / "encore-state",
+        description="Local stores, one per partition, under <dir>/<group>/<input topic>",
+    )
+    state_topic: str = Field("encore.listeners", description="Compacted changelog of the state")
+    feedback_topic: str = Field("song-feedback", description="Where play/skip/like/dislike arrive")
+    history: int = Field(50, ge=1, le=1000, description="Selections and feedback kept per listener")
+    shown: int = Field(3, ge=0, le=100, description="Last answers whose songs are not shown again")
+    profile_half_life: float = Field(
+        10.0, gt=0, description="Taste profile half-life, in selections"
+    )
+    state_ttl: Annotated[float, Field(gt=0)] = Field(
+        30 * 86400.0, description="Listeners idle this long are forgotten (30d, 12h, seconds)"
+    )
+    variant: Annotated[list[str], NoDecode] = Field(
+        [], description="NAME=MODEL[:SHARE], repeatable: A/B split of listeners by user_id hash"
+    )
 
-    @field_validator("models", "features", mode="before")
+    @field_validator("state_ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return duration_s(value)
+
+    @field_validator("models", "features", "variant", mode="before")
     @classmethod
     def _split_models(cls, value: object) -> object:
         return _comma_list(value)
@@ -146,7 +188,9 @@ def build_parser(
     for name in _flag_names(cls):
         field = cls.model_fields[name]
         flag = "--" + name.replace("_", "-")
-        if field.annotation is bool:
+        if name in REPEATABLE:
+            parser.add_argument(flag, action="append", default=None, help=field.description)
+        elif field.annotation is bool:
             parser.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=None, help=field.description
             )
@@ -169,6 +213,9 @@ def build_parser(
 
 
 SettingsT = TypeVar("SettingsT", bound=Settings)
+
+# Flags given once per value (`--variant a=knn --variant b=pca`).
+REPEATABLE = frozenset({"variant"})
 
 
 def settings_from_args(

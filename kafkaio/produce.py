@@ -36,6 +36,7 @@ class Producing(Protocol):
         *,
         headers: Headers | None = None,
         on_delivery: DeliveryCallback | None = None,
+        partition: int = -1,
     ) -> None: ...
 
     def poll(self, timeout: float = -1) -> int: ...
@@ -50,11 +51,18 @@ def produce(
     *,
     on_delivery: DeliveryCallback | None = None,
     on_queue_full: Callable[[], None] | None = None,
+    partition: int = -1,
 ) -> None:
-    """Produce one message, waiting for room in the local queue as long as it takes."""
+    """Produce one message, waiting for room in the local queue as long as it takes.
+    `partition` -1: the partitioner's choice."""
     while True:
         try:
-            producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
+            if partition < 0:
+                producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
+            else:
+                producer.produce(
+                    topic, value, key, headers=headers, on_delivery=on_delivery, partition=partition
+                )
             return
         except BufferError:
             producer.poll(QUEUE_FULL_WAIT_S)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,6 +18,7 @@ MAX_EXCLUDED_TRACKS = 500
 MAX_EXCLUDED_ARTISTS = 100
 MAX_POOL = 1000
 DEFAULT_MAX_PER_ARTIST = 2
+DEFAULT_SESSION_WEIGHT = 0.5
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -81,6 +82,29 @@ class RequestControls(BaseModel):
     )
     explain: bool = Field(
         default=False, description="Each item also gets `because`: its closest features."
+    )
+    # The listener controls: answered from the service's per-listener state (a direct HTTP
+    # answer has no listener, so there they change nothing).
+    exclude_heard: bool = Field(
+        default=True,
+        description="Never recommend a song in the listener's history or shown in their last "
+        "answers (`fresh`); the answer says how many songs that withheld (`excluded_heard`).",
+    )
+    fresh: bool = Field(
+        default=True,
+        description="With exclude_heard: also withhold the songs of the last answers "
+        "(false lets them back).",
+    )
+    seed_mode: Literal["track", "session"] = Field(
+        default="track",
+        description="track: the selected song is the seed; session: the seed blended with the "
+        "listener's taste profile (`session_weight` of the profile).",
+    )
+    session_weight: float = Field(
+        default=DEFAULT_SESSION_WEIGHT,
+        ge=0.0,
+        le=1.0,
+        description="0..1: the taste profile's share of a session seed.",
     )
 
     @property
@@ -192,6 +216,13 @@ class Recommendations(BaseModel):
     )
     constraints: dict[str, Any] | None = Field(
         default=None, description="The controls the request set, echoed (version 2)."
+    )
+    excluded_heard: int | None = Field(
+        default=None,
+        description="Songs withheld as heard or recently shown (listener state on).",
+    )
+    variant: str | None = Field(
+        default=None, description="The listener's A/B variant (listener state or --variant on)."
     )
     schema_version: int = Field(default=1, description="The selection's schema_version.")
 

@@ -173,8 +173,21 @@ class ServiceProcess:
             "--dlq-topic", dlq_topic,
             "--group-id", self.group,
             "--metrics-port", str(self.metrics_port),
+            *self._state_args(),
             *self.args,
         ]  # fmt: skip
+
+    def _state_args(self) -> list[str]:
+        """Listener state of this test's own: its changelog and feedback topics beside its
+        input topic, its stores under the test's directory (unless the test gives them)."""
+        input_topic = self.topics[0]
+        given = set(self.args)
+        defaults = {
+            "--state-topic": f"{input_topic}.listeners",
+            "--feedback-topic": f"{input_topic}.feedback",
+            "--state-dir": str(self.log_dir / "state"),
+        }
+        return [x for flag, value in defaults.items() if flag not in given for x in (flag, value)]
 
     def start(self, wait_ready_s: float | None = 60.0) -> ServiceProcess:
         # The connection's options travel in the environment, like any secret should.

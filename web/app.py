@@ -19,11 +19,11 @@ from starlette.staticfiles import StaticFiles
 from consumer.reload import ModelLoader
 from recommender.catalog import BUNDLED_CATALOG
 from web import docs, problems
-from web.context import ApiContext, Catalog, Publisher, Reader
+from web.context import ApiContext, Catalog, Publisher, Reader, TrackPublisher
 from web.derived import Derived
 from web.evaluations import Evaluations, EvaluationSetup
 from web.fanout import Listeners
-from web.live import OutputReader, SelectionPublisher
+from web.live import KafkaPublisher, OutputReader
 from web.metrics import WebMetrics
 from web.middleware import BodyLimit, RequestMetrics
 from web.recommend import DirectAnswers
@@ -31,6 +31,7 @@ from web.routes import (
     audio,
     catalog,
     evaluations,
+    feedback,
     listeners,
     models,
     operations,
@@ -44,13 +45,15 @@ from web.uploads import AudioUploads
 STATIC = Path(__file__).parent / "static"
 
 LiveFactory = Callable[[WebSettings, WebMetrics, Listeners], tuple[Publisher, Reader]]
-CatalogFactory = Callable[[WebSettings, WebMetrics, ModelState], tuple[Publisher | None, Catalog]]
+CatalogFactory = Callable[
+    [WebSettings, WebMetrics, ModelState], tuple[TrackPublisher | None, Catalog]
+]
 
 
 def kafka_live(
     settings: WebSettings, metrics: WebMetrics, fanout: Listeners
 ) -> tuple[Publisher, Reader]:
-    publisher = SelectionPublisher(settings, metrics)
+    publisher = KafkaPublisher(settings, metrics)
     return publisher, OutputReader(settings, metrics, fanout.listening, fanout.deliver)
 
 
@@ -148,7 +151,17 @@ def create_app(
     app.state.uploads = uploads
     problems.install(app)
     docs.install(app)
-    routers = (audio, catalog, tracks, recommendations, listeners, models, evaluations, operations)
+    routers = (
+        audio,
+        catalog,
+        tracks,
+        recommendations,
+        feedback,
+        listeners,
+        models,
+        evaluations,
+        operations,
+    )
     for module in routers:
         app.include_router(module.router)
     _page(app)

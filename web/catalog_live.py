@@ -18,7 +18,7 @@ from consumer.catalog_feed import CatalogFeed, TimedMessage
 from consumer.catalog_topic import CatalogTopic
 from consumer.metrics import CatalogMetrics
 from consumer.serving import ModelSet
-from web.live import SelectionPublisher
+from web.live import KafkaPublisher
 from web.metrics import WebMetrics
 from web.settings import WebSettings
 from web.state import ModelState
@@ -28,19 +28,19 @@ __all__ = ["CatalogFollower", "CatalogPublisher", "kafka_catalog"]
 log = logging.getLogger(__name__)
 
 
-class CatalogPublisher(SelectionPublisher):
-    """Tracks (`CatalogTrack` JSON) and tombstones onto the catalog topic, acknowledged."""
-
-    what = "catalog record"
+class CatalogPublisher:
+    """Tracks (`CatalogTrack` JSON) and tombstones onto the catalog topic, acknowledged (the
+    API's publisher, its metrics labelled by the catalog topic)."""
 
     def __init__(self, settings: WebSettings, metrics: WebMetrics) -> None:
-        super().__init__(settings, metrics, settings.catalog_topic)
+        self.topic = settings.catalog_topic
+        self._kafka = KafkaPublisher(settings, metrics)
 
-    def _published(self) -> None:
-        self._metrics.catalog_records.inc()
+    async def publish(self, key: str, value: bytes | None) -> None:
+        await self._kafka.publish(self.topic, key, value)
 
-    def _failed(self, reason: str) -> None:
-        self._metrics.catalog_failures.labels(reason).inc()
+    def close(self) -> None:
+        self._kafka.close()
 
 
 class CatalogFollower:

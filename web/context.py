@@ -23,6 +23,13 @@ from web.state import ModelState
 
 
 class Publisher(Protocol):
+    async def publish(self, topic: str, key: str, value: bytes | None) -> None: ...
+    def close(self) -> None: ...
+
+
+class TrackPublisher(Protocol):
+    """Catalog records onto the catalog topic: a track's JSON, or None (a tombstone)."""
+
     async def publish(self, key: str, value: bytes | None) -> None: ...
     def close(self) -> None: ...
 
@@ -61,7 +68,7 @@ class ApiContext:
     publisher: Publisher
     reader: Reader
     keepalive_s: float = 15.0
-    catalog_publisher: Publisher | None = None  # POST/DELETE /v1/tracks go through it
+    catalog_publisher: TrackPublisher | None = None  # POST/DELETE /v1/tracks go through it
     catalog: Catalog | None = None
 
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from schemas import MAX_K, SCHEMA_VERSION, CatalogTrack, Recommendations, Selection
+from schemas import (
+    MAX_K,
+    SCHEMA_VERSION,
+    CatalogTrack,
+    FeedbackAction,
+    Recommendations,
+    Selection,
+    SongFeedback,
+)
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 _STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
@@ -50,6 +58,44 @@ class SelectionRequest(RecommendationRequest):
 
 class SelectionAccepted(BaseModel):
     event_id: str
+
+
+class FeedbackRequest(SongFeedback):
+    """A `SongFeedback`; `event_id` (generated when absent) and `timestamp` (now when absent)
+    are optional. A client that sends its own `event_id` may retry: the service counts it once.
+
+    Validated as JSON is (an action or a date given as a string), not strictly as the
+    Python objects FastAPI hands over; unknown fields are refused (a typo is a 422).
+    """
+
+    # strict=False: SongFeedback's strictness is for JSON; FastAPI validates Python objects.
+    model_config = ConfigDict(strict=False, extra="forbid", frozen=True)
+
+    event_id: NonEmpty | None = Field(  # type: ignore[assignment]
+        default=None, description="Unique id of this feedback; generated when absent."
+    )
+    user_id: NonEmpty = Field(description="The listener; also the message key.")
+    track_id: NonEmpty = Field(description="A track of the served catalog (else 404).")
+    action: FeedbackAction = Field(description="play, skip, like or dislike.")
+    timestamp: datetime | StrictInt | None = Field(
+        default=None,
+        description="When it happened: RFC 3339, or epoch milliseconds; now if absent.",
+    )
+
+    def event(self, event_id: str, now_ms: int) -> SongFeedback:
+        """The `SongFeedback` published for this request."""
+        return SongFeedback(
+            event_id=self.event_id or event_id,
+            user_id=self.user_id,
+            track_id=self.track_id,
+            action=self.action,
+            timestamp=now_ms if self.timestamp is None else self.timestamp,
+            recommendation_event_id=self.recommendation_event_id,
+        )
+
+
+class FeedbackAccepted(BaseModel):
+    event_id: str = Field(description="The feedback's event_id (the one given, or generated)")
 
 
 class RecommendationsAnswer(Recommendations):

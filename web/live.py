@@ -1,5 +1,5 @@
-"""The API's Kafka edges: publish selections to the input topic, and read every answer on the
-output topic for the SSE streams and the status (answers per second, reachability)."""
+"""The API's Kafka edges: publish selections and feedback to their topics, and read every answer
+on the output topic for the SSE streams and the status (answers per second, reachability)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
+from kafkaio.produce import produce
 from web.metrics import WebMetrics
 from web.problems import ProblemError
 from web.settings import WebSettings
@@ -22,16 +23,21 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[list[tuple[str, bytes]]], None]
 
 
-class SelectionPublisher:
+class _QueueFull(Exception):
+    pass
+
+
+def _give_up() -> None:
+    # `produce` waits for room while serving delivery reports; a request must not hold the
+    # event loop that long, so after one wait (50 ms) it is a 503 the client can retry.
+    raise _QueueFull
+
+
+class KafkaPublisher:
     """An idempotent producer, polled on its own thread; `publish` waits (bounded) for the
-    broker's acknowledgement, so 202 means the selection is on the input topic."""
+    broker's acknowledgement, so 202 means the event (a selection, a feedback) is on its topic."""
 
-    what = "selection"  # in a 503's detail
-
-    def __init__(
-        self, settings: WebSettings, metrics: WebMetrics, topic: str | None = None
-    ) -> None:
-        self.topic = topic or settings.input_topic
+    def __init__(self, settings: WebSettings, metrics: WebMetrics) -> None:
         self._timeout_s = settings.publish_timeout_s
         self._metrics = metrics
         self._producer = Producer(
@@ -54,7 +60,7 @@ class SelectionPublisher:
         while not self._stop.is_set():
             self._producer.poll(0.1)
 
-    async def publish(self, key: str, value: bytes | None) -> None:
+    async def publish(self, topic: str, key: str, value: bytes | None) -> None:
         """`value` None: a tombstone (on the catalog topic)."""
         loop = asyncio.get_running_loop()
         acked: asyncio.Future[KafkaError | None] = loop.create_future()
@@ -63,28 +69,32 @@ class SelectionPublisher:
             loop.call_soon_threadsafe(_settle, acked, error)
 
         try:
-            self._producer.produce(self.topic, value, key.encode(), on_delivery=on_delivery)
-        except BufferError:
-            self._failed("queue_full")
+            produce(
+                self._producer,
+                topic,
+                value,
+                key.encode(),
+                on_delivery=on_delivery,
+                on_queue_full=_give_up,
+            )
+        except _QueueFull:
+            self._failed(topic, "queue_full")
             raise _unavailable("the producer's queue is full; try again shortly") from None
         except KafkaException as exc:
-            self._failed("refused")
-            raise _unavailable(f"Kafka refused the {self.what}: {exc}") from None
+            self._failed(topic, "refused")
+            raise _unavailable(f"Kafka refused the event: {exc}") from None
         try:
             error = await asyncio.wait_for(acked, self._timeout_s + 1.0)
         except TimeoutError:
-            self._failed("timeout")
+            self._failed(topic, "timeout")
             raise _unavailable(f"Kafka did not acknowledge within {self._timeout_s:g} s") from None
         if error is not None:
-            self._failed("not_delivered")
-            raise _unavailable(f"Kafka did not take the {self.what}: {error.str()}")
-        self._published()
+            self._failed(topic, "not_delivered")
+            raise _unavailable(f"Kafka did not take the event: {error.str()}")
+        self._metrics.published.labels(topic).inc()
 
-    def _published(self) -> None:
-        self._metrics.selections.inc()
-
-    def _failed(self, reason: str) -> None:
-        self._metrics.selection_failures.labels(reason).inc()
+    def _failed(self, topic: str, reason: str) -> None:
+        self._metrics.publish_failures.labels(topic, reason).inc()
 
     def close(self) -> None:
         self._stop.set()

@@ -23,15 +23,16 @@ class WebMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
-        self.selections = Counter(
-            "encore_http_selections_published",
-            "Selections published to the input topic and acknowledged by the broker",
+        self.published = Counter(
+            "encore_http_published",
+            "Events (selections, feedback) acknowledged by the broker, by topic",
+            ["topic"],
             registry=registry,
         )
-        self.selection_failures = Counter(
-            "encore_http_selection_failures",
-            "Selections not published (answered 503), by reason",
-            ["reason"],
+        self.publish_failures = Counter(
+            "encore_http_publish_failures",
+            "Events not published (answered 503), by topic and reason",
+            ["topic", "reason"],
             registry=registry,
         )
         self.answers_read = Counter(
@@ -45,16 +46,5 @@ class WebMetrics:
         self.dropped = Counter(
             "encore_http_sse_dropped",
             "Answers dropped for a slow SSE client (its queue was full: the oldest went)",
-            registry=registry,
-        )
-        self.catalog_records = Counter(
-            "encore_http_catalog_records_published",
-            "POST and DELETE /v1/tracks records acknowledged on the catalog topic",
-            registry=registry,
-        )
-        self.catalog_failures = Counter(
-            "encore_http_catalog_record_failures",
-            "Catalog records not published (answered 503), by reason",
-            ["reason"],
             registry=registry,
         )

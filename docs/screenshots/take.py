@@ -202,6 +202,14 @@ def search_and_answer(page: Page, query: str) -> None:
     page.wait(lambda d: page.live(), 30)
     k = page.by_id("k").get_attribute("value")
     page.wait(lambda d: page.by_id("map-caption").text.endswith(f"{k} of {k} recommendations"), 10)
+    # Feedback on the live answer: a like and a skip, each shown as sent once the broker has it.
+    clicked = [
+        page.driver.find_elements(By.CSS_SELECTOR, f"#recommendations button.feedback-{action}")[n]
+        for action, n in (("like", 1), ("skip", 3))
+    ]
+    for button in clicked:
+        button.click()
+    page.wait(lambda d: all(b.get_attribute("data-state") == "sent" for b in clicked), 10)
     page.settle()
     width = page.driver.execute_script("return document.documentElement.clientWidth")
     recs = page.rect(page.panel("recommendations"))
@@ -220,9 +228,12 @@ def panels(page: Page) -> None:
 def controls(page: Page, query: str) -> None:
     """A song shaped: a second seed, a tempo range, an energy target, one song per artist,
     explained; the live answer shown with its rules. The controls are reset afterwards."""
+    recs = page.by_id("recommendations")
+    before = recs.get_attribute("data-event-id")
     page.search(query)
     page.by_id("search").send_keys(Keys.ENTER)
-    page.wait(lambda d: page.live(), 30)
+    # The new song's live answer, not the last one's (still shown until the direct answer).
+    page.wait(lambda d: page.live() and recs.get_attribute("data-event-id") != before, 30)
     second = page.driver.find_elements(By.CSS_SELECTOR, "#recommendations .add-seed")[1]
     second.click()
     page.by_id("min-tempo").send_keys("100")

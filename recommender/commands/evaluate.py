@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from recommender.commands import sessions
+from recommender.errors import ConfigurationError
 from recommender.evaluation import EvaluationPlan, builders, evaluate, plots, prepare, report
 from recommender.features import DEFAULT_FEATURE_SET
 from recommender.ingest import first_label, load_catalog
@@ -17,7 +19,10 @@ from recommender.ingest import first_label, load_catalog
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("evaluate", help="side-by-side quality report of models")
     parser.add_argument("--catalog", type=Path, required=True, help="any CSV export")
-    parser.add_argument("--label-column", required=True, help="e.g. playlist_genre")
+    parser.add_argument(
+        "--label-column",
+        help="e.g. playlist_genre (required, except with --sessions for label-free models)",
+    )
     parser.add_argument("--models", default="knn,pca,autoencoder", help="comma-separated")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--queries", type=int, default=2000)
@@ -64,6 +69,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=Path,
         help='write {"done": i, "total": n} JSON here after each model (for the HTTP API)',
     )
+    sessions.add_arguments(parser)
     parser.set_defaults(handler=_evaluate)
 
 
@@ -78,6 +84,10 @@ def _progress(path: Path | None, done: int, total: int) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.sessions is not None:
+        return sessions.run(args)
+    if args.label_column is None:
+        raise ConfigurationError("--label-column is required (unless --sessions)")
     # The scored column keeps every label of a song's rows even if it is not a genre column.
     loaded = load_catalog(
         args.catalog,

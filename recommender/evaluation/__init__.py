@@ -1,7 +1,8 @@
 """Offline evaluation: a fixed protocol, metrics as numpy functions, a report per run.
 
 `protocol` (split, queries, hits), `metrics` (pure functions), `runner` (one model),
-`training` (which models, trained how), `report` and `plots` (the output files).
+`builders` (which models, trained how), `report` and `plots` (the output files);
+`sessions`: playlists as listening sessions, seed_mode track against session.
 """
 
 from recommender.evaluation.protocol import EvaluationPlan

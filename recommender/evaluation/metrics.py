@@ -33,20 +33,35 @@ def mrr(hits: np.ndarray) -> float:
     return float(np.where(hits.any(axis=1), 1.0 / (first + 1), 0.0).mean())
 
 
+def hit_rate_at_k(hits: np.ndarray) -> np.ndarray:
+    """Share of queries with at least one hit in the top k."""
+    hits = np.asarray(hits, dtype=bool)
+    return np.asarray(np.logical_or.accumulate(hits, axis=1).mean(axis=0, dtype=np.float64))
+
+
+def ndcg_per_query(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+    """(n, K) binary-gain nDCG of each query over its top k, k = 1..K; the ideal list holds
+    min(k, relevant) hits. Every query needs at least one relevant candidate."""
+    hits = np.asarray(hits, dtype=np.float64)
+    n_relevant = np.asarray(n_relevant)
+    if (n_relevant <= 0).any():
+        raise ValueError("every query needs a relevant candidate")
+    discounts = 1.0 / np.log2(np.arange(2, hits.shape[1] + 2))
+    dcg = np.cumsum(hits * discounts, axis=1)
+    ideal_hits = np.arange(1, hits.shape[1] + 1)[None, :] <= n_relevant[:, None]
+    idcg = np.cumsum(ideal_hits * discounts, axis=1)
+    return np.asarray(dcg / idcg)
+
+
 def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-    """Binary-gain nDCG; the ideal list holds min(k, relevant) hits. Queries without any
+    """Binary-gain nDCG (`ndcg_per_query`) averaged over queries; queries without any
     relevant candidate are skipped."""
     hits = np.asarray(hits, dtype=np.float64)
     n_relevant = np.asarray(n_relevant)
     some = n_relevant > 0
     if not some.any():
         return np.zeros(hits.shape[1])
-    hits, n_relevant = hits[some], n_relevant[some]
-    discounts = 1.0 / np.log2(np.arange(2, hits.shape[1] + 2))
-    dcg = np.cumsum(hits * discounts, axis=1)
-    ideal_hits = np.arange(1, hits.shape[1] + 1)[None, :] <= n_relevant[:, None]
-    idcg = np.cumsum(ideal_hits * discounts, axis=1)
-    return np.asarray((dcg / idcg).mean(axis=0))
+    return np.asarray(ndcg_per_query(hits[some], n_relevant[some]).mean(axis=0))
 
 
 def _mean_over_top_k(values: np.ndarray, valid: np.ndarray) -> np.ndarray:

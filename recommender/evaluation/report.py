@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,40 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
+def sessions_markdown(report: dict[str, Any]) -> str:
+    """The session evaluation (`evaluation.sessions`): per model and n, both seed modes and
+    the paired difference session - track (± its standard error)."""
+    k = report["protocol"]["k"]
+    lines = ["# Session evaluation", ""]
+    lines += [f"| model | n | seed_mode | hit rate@{k} | recall@{k} | nDCG@{k} | sessions |"]
+    lines.append("|---|---:|---|---:|---:|---:|---:|")
+    for name, entry in report["models"].items():
+        for n, result in entry["lengths"].items():
+            for mode in ("track", "session"):
+                cells = [f"{result[mode][m]:.4f}" for m in ("hit_rate", "recall", "ndcg")]
+                lines.append(
+                    f"| {name} | {n} | {mode} | {' | '.join(cells)} | {entry['sessions']} |"
+                )
+            gain = result["session_minus_track"]
+            cells = [
+                f"{gain[m]['mean']:+.4f} ± {gain[m]['se']:.4f}"
+                for m in ("hit_rate", "recall", "ndcg")
+            ]
+            lines.append(f"| {name} | {n} | session − track | {' | '.join(cells)} | |")
+    lines += ["", "## Models", ""]
+    lines += [f"- **{name}**: {entry['training']}" for name, entry in report["models"].items()]
+    lines += ["", "## Protocol", ""]
+    lines += [f"- {key}: {value}" for key, value in report["protocol"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write(
+    report: dict[str, Any],
+    out: Path,
+    render: Callable[[dict[str, Any]], str] = markdown,
+) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "report.json", out / "report.md"
     json_path.write_text(json.dumps(report, indent=2) + "\n")
-    md_path.write_text(markdown(report))
+    md_path.write_text(render(report))
     return json_path, md_path

@@ -8,7 +8,7 @@ neighbours, or the default pool (10 x k, at most 1,000) of a diverse request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
@@ -43,6 +43,8 @@ class Batch:
     seed_weights: np.ndarray  # (t,) summing to 1 per request
     seed_features: np.ndarray  # (feature seeds, d) raw
     seed_matrix: np.ndarray  # (n, S) int64
+    shapes: Sequence[Shape] = ()
+    blended: list[int] = field(default_factory=list)  # requests with a `blend` (session)
 
     @classmethod
     def of(cls, shapes: Sequence[Shape], dim: int) -> Batch:
@@ -87,6 +89,8 @@ class Batch:
             seed_weights=weights,
             seed_features=features,
             seed_matrix=matrix,
+            shapes=shapes,
+            blended=[i for i, s in enumerate(shapes) if s.blend is not None],
         )
 
     def mean(self, values: np.ndarray) -> np.ndarray:

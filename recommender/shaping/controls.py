@@ -7,12 +7,15 @@ the field at fault; `Shape(k, (row,))` is a plain request built without checks.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from numbers import Integral, Real
 from typing import Any, TypeGuard
+
+import numpy as np
 
 from recommender.catalog import Catalog
 from recommender.errors import RequestError, UnknownTrack
@@ -41,6 +44,9 @@ CONTROLS = frozenset(
         "explain",
     }
 )
+# Answered from a listener's state by the service (`consumer.state`), not by the rules: a
+# request without a listener (a direct HTTP answer) may carry them, and they change nothing.
+LISTENER_CONTROLS = frozenset({"exclude_heard", "fresh", "seed_mode", "session_weight"})
 _PREFIXES = ("target_", "min_", "max_")
 
 
@@ -75,19 +81,29 @@ PLAIN = Controls()
 @dataclass(frozen=True)
 class Shape:
     """One request: k, its seeds (catalog rows; -1 is the feature seed, given by its raw
-    values in the catalog's feature order) and its controls."""
+    values in the catalog's feature order) and its controls.
+
+    `blend` (a session answer): a vector in the model's embedding space, the listener's taste
+    profile, mixed into the query with `blend_weight` (`recommender.profile.session_query`).
+    """
 
     k: int
     seed_rows: tuple[int, ...]
     seed_features: tuple[float, ...] | None = None
     controls: Controls = PLAIN
+    blend: np.ndarray | None = dataclasses.field(default=None, compare=False)
+    blend_weight: float = 0.0
 
     @classmethod
     def resolve(cls, catalog: Catalog, controls: Mapping[str, Any], k: int) -> Shape:
         """Check and resolve a request's controls; `RequestError` names the first bad field."""
         if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
             raise RequestError("k", f"must be a positive integer, got {k!r}")
-        given = {key: value for key, value in controls.items() if value is not None}
+        given = {
+            key: value
+            for key, value in controls.items()
+            if value is not None and key not in LISTENER_CONTROLS
+        }
         per_feature = [key for key in given if key not in CONTROLS]
         for key in per_feature:
             if not key.startswith(_PREFIXES):

@@ -59,6 +59,10 @@ def _queries(recommender: Recommender, batch: Batch) -> tuple[np.ndarray, np.nda
     if given.any():
         vectors[given] = recommender.embed(batch.seed_features)
     queries = np.array(batch.mean(vectors), np.float32)
+    for i in batch.blended:
+        shape = batch.shapes[i]
+        assert shape.blend is not None
+        queries[i] = (1.0 - shape.blend_weight) * queries[i] + shape.blend_weight * shape.blend
     if not any(controls[i].targets or controls[i].explain for i in batch.custom):
         return queries, None
     raw = recommender.catalog.features[np.maximum(rows, 0)].astype(np.float64)

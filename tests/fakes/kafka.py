@@ -205,6 +205,7 @@ class Sent:
     value: bytes | None
     headers: list | None = None
     on_delivery: Callable[..., None] | None = field(default=None, repr=False)
+    partition: int = -1
 
 
 class FakeProducer:
@@ -253,7 +254,9 @@ class FakeProducer:
 
     # The confluent_kafka.Producer surface.
 
-    def produce(self, topic, value=None, key=None, headers=None, on_delivery=None, **_) -> None:
+    def produce(
+        self, topic, value=None, key=None, headers=None, on_delivery=None, partition=-1, **_
+    ) -> None:
         if self._local_refusals:
             self._local_refusals -= 1
             raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "too large"))
@@ -261,7 +264,7 @@ class FakeProducer:
             self.journal.append(("buffer_full", topic))
             raise BufferError("Local: Queue full")
         self.journal.append(("produce", topic))
-        self.queued.append(Sent(topic, key, value, headers, on_delivery))
+        self.queued.append(Sent(topic, key, value, headers, on_delivery, partition))
 
     def poll(self, timeout: float = -1) -> int:
         self.journal.append(("poll", timeout))

@@ -115,7 +115,15 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
 
 
 @pytest.fixture
-def web(broker: LocalBroker, topics: tuple[str, str, str], tmp_path: Path) -> Iterator[str]:
+def web_args() -> list[str]:
+    """More flags for the `web` fixture's `python -m web`: a test module overrides this."""
+    return []
+
+
+@pytest.fixture
+def web(
+    broker: LocalBroker, topics: tuple[str, str, str], tmp_path: Path, web_args: list[str]
+) -> Iterator[str]:
     """`python -m web` on this test's topics; its URL once ready and reading the output topic."""
     input_topic, output_topic, _ = topics
     port = free_port()
@@ -124,7 +132,7 @@ def web(broker: LocalBroker, topics: tuple[str, str, str], tmp_path: Path) -> It
         sys.executable, "-m", "web",
         "--bootstrap-servers", broker.bootstrap_servers,
         "--input-topic", input_topic, "--output-topic", output_topic,
-        "--port", str(port), "--instance-id", f"web-{port}",
+        "--port", str(port), "--instance-id", f"web-{port}", *web_args,
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)

@@ -85,8 +85,9 @@ def test_valid_and_invalid_events_are_all_answered(service_factory, topics, brok
         assert h["error.message"]
 
     assert metric_values(metrics, "encore_selections_consumed_total") == {"": len(stream)}
+    # Labelled by variant since listener state (issue 13): everyone is in "default".
     assert metric_values(metrics, "encore_recommendations_published_total") == {
-        'model="knn"': n_valid
+        'model="knn",variant="default"': n_valid
     }
     dead_by_reason = metric_values(metrics, "encore_dead_letters_total")
     assert sum(dead_by_reason.values()) == n_invalid

@@ -77,7 +77,7 @@ def test_a_song_chosen_on_the_page_is_answered_live_through_kafka(
         latency = browser.find_element(By.ID, "latency").text
         assert re.fullmatch(r"\d+ ms", latency), latency
         assert recs.get_attribute("data-event-id")
-        items = recs.find_elements(By.CSS_SELECTOR, "[data-track-id]")
+        items = recs.find_elements(By.CSS_SELECTOR, "button.rec[data-track-id]")
         assert len(items) >= k
         # The live answer is the service's, and it is the same list the API answers directly.
         direct = httpx.post(f"{web}/v1/recommendations", json={"track_id": track_id, "k": k})

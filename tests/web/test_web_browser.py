@@ -163,7 +163,7 @@ def test_a_chosen_song_gets_its_recommendations_and_the_map_shows_them(
 
     track_id = choose(page, SEARCH)
     clicked = time.monotonic()
-    items = "#recommendations [data-track-id]"
+    items = "#recommendations button.rec[data-track-id]"
     wait(page, ANSWER_S).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, items)) >= k)
     answer_s = time.monotonic() - clicked
     assert answer_s <= ANSWER_S
@@ -214,3 +214,60 @@ def test_the_banner_says_live_answers_are_unavailable_without_kafka(
     assert page.find_element(By.ID, "recommendations").get_attribute("data-source") == "direct"
     assert banner.is_displayed() and script_errors(page) == []
     assert page.save_screenshot(str(tmp_path / "banner.png"))
+
+
+def test_like_and_skip_on_each_recommendation_say_when_feedback_is_not_sent(
+    page: WebDriver,
+) -> None:
+    choose(page, SEARCH)
+    items = "#recommendations button.rec[data-track-id]"
+    wait(page, ANSWER_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, items))
+    shown = [i.get_attribute("data-track-id") for i in page.find_elements(By.CSS_SELECTOR, items)]
+    for action in ("like", "skip"):
+        buttons = page.find_elements(By.CSS_SELECTOR, f"#recommendations button.feedback-{action}")
+        assert [b.get_attribute("data-track-id") for b in buttons] == shown
+        assert {b.get_attribute("data-state") for b in buttons} == {""}
+        assert {b.get_attribute("aria-pressed") for b in buttons} == {"false"}
+    like = page.find_element(By.CSS_SELECTOR, "#recommendations button.feedback-like")
+    like.click()
+    # Kafka is unreachable here: the API answers 503 after --publish-timeout-s (1 s).
+    wait(page, 6).until(lambda d: like.get_attribute("data-state") == "failed")
+    assert "not sent" in like.text and "Kafka" in str(like.get_attribute("title"))
+    assert like.is_enabled()  # click again to retry
+    assert script_errors(page) == []
+
+
+# Renders answers with views.js into a detached list: a live answer from the listener's state
+# (variant, excluded_heard), then a direct answer (neither) relabelled live by markLive.
+RENDER_LISTENER_NOTES = """
+const done = arguments[arguments.length - 1];
+import('/static/views.js').then((views) => {
+  const item = { rank: 1, track_id: 't1', score: 0.9, track_name: 'One', artist: 'A' };
+  const answer = { event_id: 'e1', model: 'knn', items: [item], variant: 'b', excluded_heard: 3 };
+  const opts = { source: 'live', clusterNames: new Map(), onChoose: () => {}, asked: 1 };
+  const live = document.createElement('div');
+  views.renderRecommendations(live, answer, opts);
+  const direct = document.createElement('div');
+  const plain = { event_id: 'e2', model: 'knn', items: [item] };
+  views.renderRecommendations(direct, plain, { ...opts, source: 'direct' });
+  const before = [direct.querySelectorAll('.listener-notes').length, direct.textContent];
+  views.markLive(direct, { ...plain, variant: 'a', excluded_heard: 0 });
+  const notes = (el) => [...el.querySelectorAll('.listener-notes > span')]
+    .map((s) => [s.className, s.dataset.variant || s.dataset.count, s.textContent]);
+  done({ live: notes(live), before, marked: notes(direct) });
+}, (err) => done({ error: String(err) }));
+"""
+
+
+def test_a_live_answer_shows_its_variant_and_the_songs_withheld_as_heard(page: WebDriver) -> None:
+    shown = page.execute_async_script(RENDER_LISTENER_NOTES)
+    assert shown["live"] == [
+        ["answer-variant", "b", "variant b"],
+        ["answer-excluded-heard", "3", "3 heard or recently shown songs withheld"],
+    ]
+    notes, text = shown["before"]
+    assert notes == 0 and "null" not in text  # a direct answer has no listener
+    assert shown["marked"] == [
+        ["answer-variant", "a", "variant a"],
+        ["answer-excluded-heard", "0", "nothing withheld as heard"],
+    ]

@@ -133,8 +133,9 @@ def test_selection_is_published_as_a_song_selected(api: Api) -> None:
     )
     assert response.status_code == 202, response.text
     event_id = response.json()["event_id"]
-    ((key, value),) = api.publisher.published
+    ((topic, key, value),) = api.publisher.published
     event = SongSelected.model_validate_json(value)
+    assert topic == "song-selected"
     assert key == "u-7" and event.user_id == "u-7" and event.event_id == event_id
     assert event.track_id == "t3-0002" and event.k == 3 and event.timestamp is not None
 

@@ -75,13 +75,15 @@ def model_set(catalog: Catalog) -> ModelSet:
 
 @dataclass
 class FakePublisher:
-    published: list[tuple[str, bytes]] = field(default_factory=list)
+    """What was published, as (topic, key, value); `down` answers 503 as the real one does."""
+
+    published: list[tuple[str, str, bytes]] = field(default_factory=list)
     down: bool = False
 
-    async def publish(self, key: str, value: bytes) -> None:
+    async def publish(self, topic: str, key: str, value: bytes) -> None:
         if self.down:
             raise ProblemError(503, "Kafka did not acknowledge within 5 s")
-        self.published.append((key, value))
+        self.published.append((topic, key, value))
 
     def close(self) -> None:
         pass

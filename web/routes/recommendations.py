@@ -56,7 +56,9 @@ async def select(
     check_seed(ctx.models.current().models, request, ctx.settings.k)
     event_id = uuid.uuid4().hex
     event = {**request.event(event_id, request.user_id), "timestamp": _now_ms()}
-    await ctx.publisher.publish(request.user_id, json.dumps(event).encode())
+    await ctx.publisher.publish(
+        ctx.settings.input_topic, request.user_id, json.dumps(event).encode()
+    )
     return SelectionAccepted(event_id=event_id)
 
 

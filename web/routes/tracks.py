@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from web.context import Context, Publisher, require_admin
+from web.context import Context, TrackPublisher, require_admin
 from web.contract import TrackAccepted, TrackUpload
 from web.problems import ProblemError
 from web.routes import problems
@@ -16,7 +16,7 @@ from web.routes import problems
 router = APIRouter(tags=["catalog"])
 
 
-def _publisher(ctx: Context) -> Publisher:
+def _publisher(ctx: Context) -> TrackPublisher:
     if ctx.catalog_publisher is None:
         raise ProblemError(503, "this API has no catalog topic (--catalog-topic is empty)")
     return ctx.catalog_publisher

@@ -99,6 +99,7 @@ export const api = {
   uploadAudio: (form) => request('POST', '/v1/tracks/audio', { form }),
   trackAudioUrl: (id) => `/v1/tracks/${q(id)}/audio`,
   select: (body) => request('POST', '/v1/selections', { body }),
+  feedback: (body) => request('POST', '/v1/feedback', { body }),
   models: () => request('GET', '/v1/models'),
   clusters: (model) => request('GET', `/v1/clusters?model=${q(model)}`),
   map: (model, limit, include = []) => request('GET', `/v1/map?model=${q(model)}&limit=${limit}`

@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { Controls } from './controls.js';
 import { byId, h, fmt, showError, clearError, errorText } from './dom.js';
 import { setupEvaluation } from './evaluation.js';
+import { Feedback } from './feedback.js';
 import { Listening } from './listening.js';
 import { LiveAnswers } from './live.js';
 import { LatentMap } from './map.js';
@@ -286,12 +287,17 @@ const live = new LiveAnswers(api.listenerStreamUrl(state.userId), {
     updateBanner();
   },
 });
+const feedback = new Feedback({
+  userId: state.userId,
+  shownIn: () => byId('recommendations').dataset.eventId || null,
+});
 const listening = new Listening({
   userId: state.userId,
   live,
   trackDetails,
   settings: () => ({ model: state.model, k: currentK(), clusterNames: state.clusterNames }),
   controls,
+  feedback,
   onHighlight: (seedId, recIds) => {
     map.setHighlight(seedId, recIds);
     mapCaption();

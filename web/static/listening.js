@@ -12,9 +12,9 @@ const CHAIN_LENGTH = 20;
 export class Listening {
   // settings() -> { model, k, clusterNames }; controls: the Controls panel (its fields, seeds
   // and problems); onHighlight(seedId, recIds); onPublished(ok): false when the selection
-  // could not reach Kafka.
-  constructor({ userId, live, trackDetails, settings, controls, onHighlight, onPublished }) {
-    Object.assign(this, { userId, live, trackDetails, settings, controls, onHighlight, onPublished });
+  // could not reach Kafka; feedback: the like and skip buttons (Feedback).
+  constructor({ userId, live, trackDetails, settings, controls, feedback, onHighlight, onPublished }) {
+    Object.assign(this, { userId, live, trackDetails, settings, controls, feedback, onHighlight, onPublished });
     this.el = {
       song: byId('song'),
       recs: byId('recommendations'),
@@ -154,6 +154,7 @@ export class Listening {
       renderRecommendations(recs, answer, {
         source, directMs, clusterNames, asked: k, onChoose: (s) => this.choose(s),
         itemAction: (item) => this.controls.seeds.addButton(item),
+        feedback: (item) => this.feedback.buttons(item),
       });
     }
     this.onHighlight(answer.seed_track_id || this.song.track_id, (answer.items || []).map((i) => i.track_id));

@@ -54,7 +54,7 @@ export function renderSong(el, { song, details, model, clusterNames, chain, onCh
 }
 
 export function sameItems(el, answer) {
-  const shown = [...el.querySelectorAll('[data-track-id]')]
+  const shown = [...el.querySelectorAll('button.rec[data-track-id]')]
     .map((b) => [b.dataset.trackId, b.querySelector('.score').textContent]);
   const items = answer.items || [];
   return shown.length === items.length
@@ -70,11 +70,32 @@ function sourceBadge(source, answer, directMs) {
   );
 }
 
-// Marks the shown list as the live one without rebuilding it (the items are the same).
+// Marks the shown list as the live one without rebuilding it (the items are the same); the
+// live answer may say more of the listener (variant, songs withheld as heard).
 export function markLive(el, answer) {
   el.dataset.source = 'live';
   el.dataset.eventId = answer.event_id;
   el.querySelector('.source').replaceWith(sourceBadge('live', answer));
+  const old = el.querySelector('.listener-notes');
+  const notes = listenerNotes(answer);
+  if (old && notes) old.replaceWith(notes);
+  else if (old) old.remove();
+  else if (notes) el.querySelector('.source').after(notes);
+}
+
+// Answers from the listener's state (the live ones) carry their A/B variant and how many
+// songs were withheld as heard or recently shown; a direct answer has no listener.
+function listenerNotes(answer) {
+  const hasVariant = answer.variant != null;
+  const heard = answer.excluded_heard;
+  if (!hasVariant && heard == null) return null;
+  return h('p', { class: 'listener-notes' },
+    hasVariant ? h('span', { class: 'answer-variant', dataset: { variant: answer.variant },
+      title: 'the listener’s A/B variant' }, 'variant ', h('strong', {}, answer.variant)) : null,
+    heard != null ? h('span', { class: 'answer-excluded-heard', dataset: { count: String(heard) },
+      title: 'songs of the listener’s history or last answers left out' },
+    heard ? `${heard} heard or recently shown ${heard === 1 ? 'song' : 'songs'} withheld`
+      : 'nothing withheld as heard') : null);
 }
 
 // The hidden words make a button's name read as a sentence from its visible text.
@@ -104,7 +125,7 @@ function answerNotes(answer, asked) {
   return notes;
 }
 
-function recItem(item, { clusterNames, onChoose, itemAction }) {
+function recItem(item, { clusterNames, onChoose, itemAction, feedback }) {
   const label = clusterLabel(item.cluster, clusterNames);
   return h('li', { class: 'rec-item' }, h('button', {
     type: 'button', class: 'rec', dataset: { trackId: item.track_id }, onclick: () => onChoose(item),
@@ -115,17 +136,21 @@ function recItem(item, { clusterNames, onChoose, itemAction }) {
   h('span', { class: 'cluster', title: label }, dot(item.cluster), quiet(', cluster '),
     h('span', { class: 'cluster-id' }, item.cluster ?? '–')),
   quiet(', score '), h('span', { class: 'score', title: 'similarity score' }, fmt.score(item.score))),
+  feedback ? feedback(item) : null,
   itemAction ? itemAction(item) : null);
 }
 
-// itemAction(item): a control beside each item (add it to the seeds); asked: the k requested.
-export function renderRecommendations(el, answer, { source, directMs, clusterNames, onChoose, itemAction, asked }) {
+// itemAction(item): a control beside each item (add it to the seeds); feedback(item): its like
+// and skip buttons; asked: the k requested.
+export function renderRecommendations(el, answer, { source, directMs, clusterNames, onChoose, itemAction, feedback, asked }) {
   el.dataset.source = source;
   el.dataset.eventId = answer.event_id || '';
   const items = answer.items || [];
-  const list = h('ol', { class: 'rec-list' }, items.map((item) => recItem(item, { clusterNames, onChoose, itemAction })));
+  const list = h('ol', { class: 'rec-list' }, items.map((item) => recItem(item, { clusterNames, onChoose, itemAction, feedback })));
+  const notes = listenerNotes(answer); // null for a direct answer: replaceChildren would write "null"
   el.replaceChildren(
     sourceBadge(source, answer, directMs),
+    ...(notes ? [notes] : []),
     ...answerNotes(answer, asked),
     items.length ? list : h('p', { class: 'placeholder' },
       answer.exhausted ? 'Loosen a rule to get songs again.' : 'No songs to recommend for this one.'),

@@ -101,7 +101,10 @@ def test_outputs_are_acknowledged_before_the_offsets_are_committed():
     assert calls == ["produce"] * 7 + ["acknowledged", "store_offsets", "commit"]
     assert rig.consumer.committed == {0: 3, 1: 2, 2: 2}
     assert sorted(a["event_id"] for a in rig.answers()) == [f"e{i}" for i in range(7)]
-    assert rig.metric("encore_recommendations_published_total") == {'model="knn"': 7}
+    # Labelled by variant since issue 13 (everyone is in "default" without --variant).
+    assert rig.metric("encore_recommendations_published_total") == {
+        'model="knn",variant="default"': 7
+    }
     assert rig.metric("encore_commits_total") == {"": 1}
 
 

@@ -1,0 +1,1 @@
+"""Per-listener state: the local store, its changelog, and what a batch does with them."""

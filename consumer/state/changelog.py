@@ -1,0 +1,171 @@
+"""The changelog topic: created co-partitioned with the input at start, read back on assignment.
+
+Each record is one listener's whole state (`codec`), keyed by user id and written to the
+partition of the input it came from, so compaction keeps exactly the latest state of each
+listener and a tombstone (null value) forgets one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from consumer.state.store import Stores
+from kafkaio.topics import wait_for_topics
+from recommender.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+CHANGELOG_CONFIG = {"cleanup.policy": "compact"}
+RESTORE_CHUNK = 10_000
+
+
+def ensure_co_partitioned(
+    admin: AdminClient,
+    input_topic: str,
+    feedback_topic: str,
+    changelog_topic: str,
+    replication_factor: int = 1,
+    timeout_s: float = 30.0,
+) -> int:
+    """Create the feedback and changelog topics with the input's partition count; refuse
+    (`ConfigurationError`) an existing one with another count. Returns the count."""
+    topics = admin.list_topics(timeout=timeout_s).topics
+    partitions = len(topics[input_topic].partitions)
+    missing = []
+    for name, config in ((feedback_topic, {}), (changelog_topic, CHANGELOG_CONFIG)):
+        if name not in topics:
+            missing.append(NewTopic(name, partitions, replication_factor, config=config))
+            continue
+        count = len(topics[name].partitions)
+        if count != partitions:
+            raise ConfigurationError(
+                f"{name} has {count} partitions and {input_topic} {partitions}: listener state "
+                f"needs them co-partitioned (delete {name}, or give another --state-topic / "
+                "--feedback-topic)"
+            )
+    if missing:
+        log.info("creating %s with %d partitions", [t.topic for t in missing], partitions)
+        for name, future in admin.create_topics(missing, operation_timeout=timeout_s).items():
+            try:
+                future.result(timeout=timeout_s)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+                log.info("topic %s was created concurrently", name)
+    wait_for_topics(admin, [feedback_topic, changelog_topic], timeout_s)
+    return partitions
+
+
+@dataclass(frozen=True)
+class Restored:
+    partitions: list[int]
+    records: int
+    seconds: float
+
+
+class Restorer:
+    """Reads changelog partitions into their stores, from each store's checkpoint (0 for a new
+    store) to the end, on a consumer of its own (assigned, never subscribed)."""
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        topic: str,
+        stores: Stores,
+        timeout_s: float = 300.0,
+        progressed: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.consumer = consumer
+        self.topic = topic
+        self.stores = stores
+        self.timeout_s = timeout_s
+        self.progressed = progressed
+
+    def end_offset(self, partition: int) -> tuple[int, int]:
+        low, high = self.consumer.get_watermark_offsets(
+            TopicPartition(self.topic, partition), timeout=10.0, cached=False
+        )
+        return int(low), int(high)
+
+    def checkpoint(self, partitions: list[int]) -> None:
+        """Record in each store how far the changelog is written: everything this instance
+        produced to it was acknowledged and written to the store before this is called."""
+        for partition in partitions:
+            store = self.stores.get(partition)
+            if store is not None:
+                store.set_checkpoint(self.end_offset(partition)[1])
+
+    def restore(self, partitions: list[int]) -> Restored:
+        started = time.monotonic()
+        todo: dict[int, int] = {}  # partition -> end offset
+        starts = []
+        for partition in partitions:
+            store = self.stores.open(partition)
+            low, high = self.end_offset(partition)
+            start = max(store.checkpoint or 0, low)
+            if high == 0:  # an empty changelog partition
+                if store.checkpoint is None:
+                    store.set_checkpoint(0)
+                continue
+            # Read to the end of the partition (the consumer's end-of-partition event), even
+            # from at or past the high watermark: a broker may report it low (Tansu does).
+            todo[partition] = high
+            starts.append(TopicPartition(self.topic, partition, start))
+        records = self._read(todo, starts) if todo else 0
+        return Restored(sorted(partitions), records, time.monotonic() - started)
+
+    def _read(self, todo: dict[int, int], starts: list[TopicPartition]) -> int:
+        consumer = self.consumer
+        consumer.assign(starts)
+        records = 0
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            while todo:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"changelog {self.topic} not restored: {sorted(todo)} left")
+                self.progressed()
+                batch: dict[int, dict[bytes, bytes | None]] = {}
+                ends: dict[int, int] = {}
+                eof: set[int] = set()
+                for message in consumer.consume(RESTORE_CHUNK, 0.5):
+                    error = message.error()
+                    partition = message.partition()
+                    assert partition is not None
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF and partition in todo:
+                            eof.add(partition)
+                            offset = message.offset()
+                            if offset is not None and offset >= 0:
+                                ends[partition] = max(ends.get(partition, 0), offset)
+                            continue
+                        if error.fatal():
+                            raise KafkaException(error)
+                        log.warning("restore: %s", error)
+                        continue
+                    key = message.key()
+                    if key is not None:
+                        batch.setdefault(partition, {})[key] = message.value()
+                    offset = message.offset()
+                    assert offset is not None
+                    ends[partition] = offset + 1
+                    records += 1
+                for partition in ends.keys() | eof:
+                    if partition in ends:
+                        self._write(partition, batch.get(partition, {}), ends[partition])
+                    if partition in eof:
+                        todo.pop(partition, None)
+        finally:
+            consumer.unassign()
+        return records
+
+    def _write(self, partition: int, changes: dict[bytes, bytes | None], offset: int) -> None:
+        store = self.stores.open(partition)
+        keys = list(changes)
+        existed = dict(zip(keys, (v is not None for v in store.get_many(keys)), strict=True))
+        store.write(changes, existed, offset)

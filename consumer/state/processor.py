@@ -1,0 +1,369 @@
+"""A batch with listener state: selections answered from their listener's past, feedback
+applied, and the changed states returned as changelog records and store writes (no I/O
+besides the store reads).
+
+Selections of one listener in one batch are answered in rounds (each listener's first
+selection, then each one's second, ...), so every answer sees the songs the answer before it
+showed; a round is one shaped recommend call per model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from consumer.batch import BatchProcessor, BatchResult, Message, _Seed
+from consumer.decode import Rejected, decode_as
+from consumer.encode import quote, timestamp_now
+from consumer.serving import ModelSet, Served
+from consumer.state.codec import (
+    ListenerState,
+    decode_state,
+    encode_state,
+    event_key,
+    last_seen_ms,
+    profile_key,
+)
+from consumer.state.listeners import (
+    StatePolicy,
+    record_answer,
+    record_dislike,
+    stamp_ms,
+    update_profiles,
+    withheld,
+)
+from consumer.state.neighbours import NearDuplicates
+from consumer.state.store import Stores
+from consumer.state.variants import Variants
+from recommender.catalog import Catalog
+from recommender.profile import WEIGHTS, decay
+from recommender.shaping import Controls, Shape
+from schemas import DeadLetterReason, SongFeedback
+
+Changelog = list[tuple[int, bytes, bytes | None]]  # (partition, user id, state or tombstone)
+
+
+@dataclass
+class StatefulResult(BatchResult):
+    changelog: Changelog = field(default_factory=list)
+    # Per partition: the store's new values (None: deleted), and which keys it held before.
+    writes: dict[int, dict[bytes, bytes | None]] = field(default_factory=dict)
+    existed: dict[int, dict[bytes, bool]] = field(default_factory=dict)
+    feedback: Counter[tuple[str, str]] = field(default_factory=Counter)  # (variant, action)
+    expired: int = 0
+
+
+@dataclass(slots=True)
+class _Listener:
+    partition: int
+    key: bytes
+    state: ListenerState
+    existed: bool
+    changed: bool = False
+    queue: deque[tuple[Message, _Seed | SongFeedback]] = field(default_factory=deque)
+
+
+class StatefulProcessor:
+    def __init__(
+        self,
+        base: BatchProcessor,
+        stores: Stores,
+        policy: StatePolicy,
+        feedback_topic: str,
+        variants: Variants,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.base = base
+        self.stores = stores
+        self.policy = policy
+        self.feedback_topic = feedback_topic
+        self.variants = variants
+        self.clock_ms = clock_ms
+        self._near: dict[tuple[str, str], NearDuplicates] = {}
+        self._positions: tuple[Catalog, dict[str, int]] | None = None
+        self._quoted: dict[str, bytes] = {}
+
+    @property
+    def models(self) -> ModelSet:
+        return self.base.models
+
+    def process(self, messages: Sequence[Message], sweep: bool = False) -> StatefulResult:
+        result = StatefulResult()
+        now = self.clock_ms()
+        listeners = self._load(self._decode(messages, result), now)
+        generated_at = timestamp_now()
+        while True:
+            groups = self._round(listeners, result, now)
+            if not groups:
+                break
+            self.base.answer_groups(groups, generated_at, result)
+            for seeds in groups.values():
+                for seed in seeds:
+                    self._answered(listeners[seed.event.user_id], seed)
+        self._collect(listeners, result, now)
+        if sweep:
+            self._sweep(listeners, result, now)
+        return result
+
+    # Decoding and loading.
+
+    def _decode(
+        self, messages: Sequence[Message], result: StatefulResult
+    ) -> list[tuple[Message, _Seed | SongFeedback]]:
+        events: list[tuple[Message, _Seed | SongFeedback]] = []
+        index = self.models.catalog.index
+        for message in messages:
+            if message.topic() == self.feedback_topic:
+                feedback = decode_as(
+                    SongFeedback, message.key(), message.value(), self.base.max_event_bytes
+                )
+                if not isinstance(feedback, Rejected) and feedback.track_id not in index:
+                    feedback = Rejected(
+                        DeadLetterReason.UNKNOWN_TRACK, f"{feedback.track_id!r} not in catalog"
+                    )
+                if isinstance(feedback, Rejected):
+                    self.base._reject(result, message, feedback)
+                else:
+                    events.append((message, feedback))
+                continue
+            outcome = self.base.resolve(message)
+            if isinstance(outcome, Rejected):
+                self.base._reject(result, message, outcome)
+            else:
+                events.append((message, outcome[1]))
+        return events
+
+    def _load(
+        self, events: list[tuple[Message, _Seed | SongFeedback]], now: int
+    ) -> dict[str, _Listener]:
+        """One multi-get per partition of the batch's listeners; expired states start over."""
+        wanted: dict[int, dict[str, None]] = defaultdict(dict)
+        for message, event in events:
+            wanted[message.partition() or 0][_user(event)] = None
+        listeners: dict[str, _Listener] = {}
+        horizon = now - self.policy.ttl_s * 1000
+        for partition, users in wanted.items():
+            keys = [user.encode() for user in users]
+            store = self.stores.get(partition)
+            values = store.get_many(keys) if store is not None else [None] * len(keys)
+            for user, key, value in zip(users, keys, values, strict=True):
+                state = (
+                    decode_state(value)
+                    if value is not None and last_seen_ms(value) >= horizon
+                    else ListenerState()
+                )
+                listeners[user] = _Listener(partition, key, state, value is not None)
+        for message, event in events:
+            listeners[_user(event)].queue.append((message, event))
+        return listeners
+
+    # Rounds.
+
+    def _round(
+        self, listeners: dict[str, _Listener], result: StatefulResult, now: int
+    ) -> dict[str, list[_Seed]]:
+        """Each listener's events up to their next selection: feedback applied, the selection
+        shaped. Returns the selections by model."""
+        groups: dict[str, list[_Seed]] = defaultdict(list)
+        selected: list[tuple[ListenerState, int]] = []  # whose profiles move, by which song
+        for listener in listeners.values():
+            queue = listener.queue
+            while queue:
+                message, event = queue.popleft()
+                fallback = message_ms(message, now)
+                if isinstance(event, SongFeedback):
+                    self._feedback(listener, event, fallback, result)
+                    continue
+                name, moved = self._select(listener, event, fallback)
+                groups[name].append(event)
+                if moved:
+                    selected.append((listener.state, event.row))
+                break
+        if selected:  # after shaping: a session seed blends the profile before its selection
+            self._move_profiles(selected)
+        return groups
+
+    def _move_profiles(self, selected: list[tuple[ListenerState, int]]) -> None:
+        """One selection each moves these listeners' profiles: numpy over the whole round
+        (`TasteProfile.updated`, vectorised)."""
+        rows = np.fromiter((row for _, row in selected), np.int64, len(selected))
+        signed = WEIGHTS["select"]
+        factor = decay(self.policy.half_life)
+        for served in self.models.all():
+            key = profile_key(served.recommender.name, served.recommender.version)
+            embeddings = served.recommender.catalog_embedding[rows]
+            width = embeddings.shape[1]
+            empty = (0.0, bytes(4 * width))
+            stored = [state.profiles.get(key, empty) for state, _ in selected]
+            stored = [s if len(s[1]) == 4 * width else empty for s in stored]
+            weights = np.fromiter((w for w, _ in stored), np.float64, len(stored))
+            vectors = np.frombuffer(b"".join(v for _, v in stored), np.float32)
+            vectors = vectors.reshape(len(stored), width)
+            kept = factor * weights
+            total = kept + abs(signed)
+            moved = (kept[:, None] * vectors + signed * embeddings) / total[:, None]
+            packed = moved.astype(np.float32).tobytes()
+            step = 4 * width
+            for i, (state, _) in enumerate(selected):
+                state.set_profile(key, float(total[i]), packed[i * step : (i + 1) * step])
+
+    def _feedback(
+        self, listener: _Listener, event: SongFeedback, fallback: int, result: StatefulResult
+    ) -> None:
+        state = listener.state
+        if state.seen(event.event_id):
+            return  # a replay: counted the first time
+        action = event.action.value
+        p = self.policy
+        state.record(
+            event.event_id, event.track_id, action, stamp_ms(event.timestamp, fallback), p.history
+        )
+        if action == "dislike":
+            record_dislike(state, event.track_id, p.disliked)
+        row = self.models.catalog.index[event.track_id]
+        update_profiles(state, self._embeddings(row), action, p.half_life)
+        listener.changed = True
+        result.feedback[(self.variants.of(event.user_id).name, action)] += 1
+
+    def _select(self, listener: _Listener, seed: _Seed, fallback: int) -> tuple[str, bool]:
+        """Shape the selection from the state; record it (unless a replay). The model name,
+        and whether the listener's profiles are to move by the seed's song."""
+        event, state, p = seed.event, listener.state, self.policy
+        served = self.models.get(event.model or self.variants.of(event.user_id).model)
+        assert served is not None  # resolved before
+        key = event_key(event.event_id)
+        replay = key in state.event_ids
+        keep = withheld(state, event.event_id, event.exclude_heard, event.fresh, p.shown, key)
+        shape = seed.shape
+        if shape is None:  # version 1: the k nearest songs, and no artist cap
+            features = None if seed.vector is None else tuple(seed.vector.tolist())
+            shape = Shape(event.k or self.base.default_k, (seed.row,), features, _NO_CAP)
+            seed.v1 = True
+        catalog = self.models.catalog
+        position = self._song_positions()
+        seeds = {position[catalog.track_ids[r]] for r in shape.seed_rows if r >= 0}
+        heard = {at for at in map(position.get, keep.heard) if at is not None} - seeds
+        index = catalog.index
+        banned = self._near_duplicates(served, [index[t] for t in keep.disliked if t in index])
+        excluded = heard | banned
+        controls = shape.controls
+        if excluded:
+            controls = _excluding(controls, excluded.union(controls.exclude_songs))
+        blend, weight = None, 0.0
+        name: str = served.recommender.name
+        if event.seed_mode == "session":
+            width = served.recommender.catalog_embedding.shape[1]
+            profile = state.profile(profile_key(name, served.recommender.version), width)
+            if profile.weight > 0:
+                blend, weight = profile.vector, event.session_weight
+        seed.shape = Shape(shape.k, shape.seed_rows, shape.seed_features, controls, blend, weight)
+        seed.personal = True
+        seed.listener = b',"excluded_heard":%d,"variant":%s' % (
+            len(heard),
+            self._quote(seed.variant),
+        )
+        if replay:
+            return name, False
+        first = event.track_id or (event.seed_track_ids or [""])[0]
+        stamp = stamp_ms(event.timestamp, fallback)
+        state.record(event.event_id, first, "select", stamp, p.history, key)
+        listener.changed = True
+        return name, seed.row >= 0
+
+    def _quote(self, variant: str) -> bytes:
+        quoted = self._quoted.get(variant)
+        if quoted is None:
+            quoted = self._quoted[variant] = quote(variant)
+        return quoted
+
+    def _song_positions(self) -> dict[str, int]:
+        """Track id -> its song's position in `canonical_rows` (what `Shape` excludes by)."""
+        catalog = self.models.catalog
+        if self._positions is None or self._positions[0] is not catalog:
+            ids = catalog.track_ids.tolist()
+            self._positions = (
+                catalog,
+                dict(zip(ids, catalog.canonical_position.tolist(), strict=True)),
+            )
+        return self._positions[1]
+
+    def _answered(self, listener: _Listener, seed: _Seed) -> None:
+        if seed.answered is None:
+            return  # dead-lettered (a model failure)
+        tracks = [str(t) for t in self.models.catalog.track_ids[seed.answered].tolist()]
+        if record_answer(listener.state, seed.event.event_id, tracks, self.policy.shown):
+            listener.changed = True
+
+    # Models.
+
+    def _embeddings(self, row: int) -> list[tuple[str, np.ndarray]]:
+        return [
+            (
+                profile_key(served.recommender.name, served.recommender.version),
+                served.recommender.catalog_embedding[row],
+            )
+            for served in self.models.all()
+        ]
+
+    def _near_duplicates(self, served: Served, rows: list[int]) -> set[int]:
+        if not rows:
+            return set()
+        recommender = served.recommender
+        key = (recommender.name, recommender.version)
+        near = self._near.get(key)
+        if near is None or near.recommender is not recommender:
+            near = self._near[key] = NearDuplicates(recommender)
+        return near.positions(rows)
+
+    # Writing back.
+
+    def _collect(self, listeners: dict[str, _Listener], result: StatefulResult, now: int) -> None:
+        for listener in listeners.values():
+            if not listener.changed:
+                continue
+            listener.state.last_seen_ms = now
+            value = encode_state(listener.state)
+            result.changelog.append((listener.partition, listener.key, value))
+            result.writes.setdefault(listener.partition, {})[listener.key] = value
+            result.existed.setdefault(listener.partition, {})[listener.key] = listener.existed
+
+    def _sweep(self, listeners: dict[str, _Listener], result: StatefulResult, now: int) -> None:
+        """Tombstones for the listeners idle longer than --state-ttl."""
+        horizon = now - self.policy.ttl_s * 1000
+        touched = {listener.key for listener in listeners.values()}
+        for partition in self.stores.partitions:
+            store = self.stores.get(partition)
+            assert store is not None
+            for key, value in store.items():
+                if key not in touched and last_seen_ms(value) < horizon:
+                    result.changelog.append((partition, key, None))
+                    result.writes.setdefault(partition, {})[key] = None
+                    result.existed.setdefault(partition, {})[key] = True
+                    result.expired += 1
+
+
+_NO_CAP = Controls(max_per_artist=0)
+
+
+def _excluding(controls: Controls, songs: set[int]) -> Controls:
+    c = controls
+    return Controls(
+        c.seed_weights, c.targets, c.ranges, tuple(sorted(songs)), c.exclude_artists,
+        c.max_per_artist, c.explicit, c.diversity, c.pool, c.explain,
+    )  # fmt: skip
+
+
+def _user(event: _Seed | SongFeedback) -> str:
+    return event.user_id if isinstance(event, SongFeedback) else event.event.user_id
+
+
+def message_ms(message: Message, fallback: int) -> int:
+    stamp = getattr(message, "timestamp", None)
+    if stamp is None:
+        return fallback
+    kind, value = stamp()
+    return int(value) if kind and value > 0 else fallback
