@@ -20,7 +20,7 @@ import soundfile as sf
 pytest.importorskip("librosa")
 
 from audio_clips import SR, STYLES, style_folder
-from harness import answered, produce, read_topic
+from harness import answered, produce, read_topic, wait_until
 
 from recommender.__main__ import main
 from recommender.features import EXTRACTED_FEATURES
@@ -100,6 +100,44 @@ def test_the_service_answers_extracted_features_for_a_song_outside_the_catalog(
     items = json.loads(message.value())["items"]
     genres = _genres(catalog)
     assert [genres[i["track_id"]] for i in items] == ["ambient", "ambient"]
+
+
+def test_an_uploaded_clip_is_recommended_by_the_service_within_seconds(
+    broker, web: str, service_factory, topics, upload_settings
+) -> None:
+    """Upload -> catalog topic -> every service instance: the new clip is among the answers
+    for a catalog clip of its style."""
+    catalog = Path(upload_settings["ENCORE_CATALOG"])
+    frame = pd.read_csv(catalog)
+    seed = str(frame[frame["genre"] == "techno"].iloc[0]["track_id"])
+    servers = broker.bootstrap_servers
+    buffer = io.BytesIO()
+    sf.write(buffer, STYLES["techno"](3.0, 777001), SR, format="WAV")
+    with service_factory("--catalog", str(catalog)):
+        answer = httpx.post(
+            f"{web}/v1/tracks/audio",
+            files={"file": ("Live Synth - Served.wav", buffer.getvalue(), "audio/wav")},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+            timeout=90,
+        )
+        assert answer.status_code == 202, answer.text
+        uploaded = answer.json()["track"]["track_id"]
+        sent: list[str] = []
+
+        def recommended() -> bool:
+            # A new listener each time: listener state would withhold songs already shown.
+            event_id = f"served-{len(sent)}"
+            sent.append(event_id)
+            event = {"event_id": event_id, "user_id": event_id, "track_id": seed, "k": 5,
+                     "max_per_artist": 0, "schema_version": 2}  # fmt: skip
+            produce(servers, topics[0], [(event_id.encode(), json.dumps(event).encode())])
+            answers = read_topic(servers, topics[1], len(sent), timeout_s=15)
+            return any(
+                uploaded in [item["track_id"] for item in json.loads(m.value())["items"]]
+                for m in answers
+            )
+
+        wait_until(recommended, 60, f"{uploaded} among the answers for {seed}", step_s=0.2)
 
 
 def _genres(catalog: Path) -> dict[str, str]:
