@@ -238,7 +238,8 @@ class Service:
     def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         if self.listeners is not None:  # before the partitions' first event; /readyz waits
             self.listeners.assigned(partitions)
-        self.health.assigned += len(partitions)
+        # Input partitions only: the feedback topic's are its twins (co-partitioned).
+        self.health.assigned += self._inputs(partitions)
         self.lag.assigned(partitions)
         self._publish_assignment()
         log.info("assigned %s", [p.partition for p in partitions])
@@ -251,10 +252,13 @@ class Service:
             log.warning("commit at revoke failed: %s", exc)
         if self.listeners is not None:
             self.listeners.revoked(partitions)
-        self.health.assigned = max(0, self.health.assigned - len(partitions))
+        self.health.assigned = max(0, self.health.assigned - self._inputs(partitions))
         self.lag.revoked(partitions)
         self._publish_assignment()
         log.info("revoked %s", [p.partition for p in partitions])
+
+    def _inputs(self, partitions: list[TopicPartition]) -> int:
+        return sum(tp.topic == self.settings.input_topic for tp in partitions)
 
     def _publish_assignment(self) -> None:
         self.metrics.assigned_partitions.set(self.health.assigned)

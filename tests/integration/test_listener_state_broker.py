@@ -143,12 +143,12 @@ def test_a_second_instance_takes_half_the_partitions_with_their_history(broker, 
                 lis.wait(event_id)
         second = instance("b").start()
 
-        def split() -> bool:  # input and feedback partitions: 2 + 2 each
+        def split() -> bool:  # input partitions (their feedback twins go with them)
             counts = [
                 metric_values(s.metrics(), "encore_assigned_partitions")[""]
                 for s in (first, second)
             ]
-            return counts == [4.0, 4.0]
+            return counts == [2.0, 2.0]
 
         wait_until(split, 60, "the partitions split between the two instances")
         wait_until(first.ready, 30, "the first instance ready again")
