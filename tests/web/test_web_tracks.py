@@ -11,7 +11,15 @@ import pytest
 from confluent_kafka import Message
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
-from web_api import FakePublisher, FakeReader, TestClient, catalog_with_names, model_set, problem
+from web_api import (
+    FakePublisher,
+    FakeReader,
+    FakeTrackPublisher,
+    TestClient,
+    catalog_with_names,
+    model_set,
+    problem,
+)
 
 from consumer.catalog_feed import CatalogFeed
 from consumer.metrics import CatalogMetrics
@@ -31,7 +39,7 @@ class Edges:
         self.catalog = catalog_with_names()
         self.state = ModelState(lambda: model_set(self.catalog))
         self.state.load_now()
-        self.publisher = FakePublisher()
+        self.publisher = FakeTrackPublisher()
         self.follower = CatalogFollower(
             self.state, CatalogFeed(CatalogMetrics(CollectorRegistry())), None
         )

@@ -90,6 +90,19 @@ class FakePublisher:
 
 
 @dataclass
+class FakeTrackPublisher:
+    """The catalog topic's publisher: what was published, as (key, value or None)."""
+
+    published: list[tuple[str, bytes | None]] = field(default_factory=list)
+
+    async def publish(self, key: str, value: bytes | None) -> None:
+        self.published.append((key, value))
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
 class FakeReader:
     reachable: bool = True
     answers_seen: int = 0
