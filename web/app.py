@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from consumer.reload import ModelLoader
 from recommender.catalog import BUNDLED_CATALOG
 from web import docs, problems
+from web.catalog_live import CatalogPublisher
 from web.context import ApiContext, Catalog, Publisher, Reader, TrackPublisher
 from web.derived import Derived
 from web.evaluations import Evaluations, EvaluationSetup
@@ -67,14 +68,17 @@ def default_evaluations(settings: WebSettings) -> Evaluations:
     return Evaluations(setup, settings.evaluations_kept)
 
 
-def audio_uploads(settings: WebSettings) -> AudioUploads | None:
-    """Uploads when `--upload-dir` is set, publishing to the catalog topic."""
+def audio_uploads(
+    settings: WebSettings, metrics: WebMetrics, publisher: TrackPublisher | None
+) -> AudioUploads | None:
+    """Uploads when `--upload-dir` is set, publishing to the catalog topic (through the API's
+    catalog publisher, or one of their own when the API does not follow the topic)."""
     if settings.upload_dir is None:
         return None
-    from web.catalog_publisher import CatalogPublisher
-
     max_bytes = int(settings.max_upload_mb * (1 << 20))
-    return AudioUploads(settings.upload_dir, max_bytes, CatalogPublisher(settings))
+    return AudioUploads(
+        settings.upload_dir, max_bytes, publisher or CatalogPublisher(settings, metrics)
+    )
 
 
 def create_app(
@@ -113,7 +117,7 @@ def create_app(
         catalog_publisher=catalog_publisher,
         catalog=follower,
     )
-    uploads = uploads or audio_uploads(settings)
+    uploads = uploads or audio_uploads(settings, metrics, catalog_publisher)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,10 +19,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from recommender.features import EXTRACTED_FEATURES, is_audio_feature
 from schemas import CatalogTrack
+from web.context import TrackPublisher
 from web.problems import ProblemError
 
 if TYPE_CHECKING:
@@ -41,11 +42,6 @@ MEDIA_TYPES = {
     "aiff": "audio/aiff",
 }
 _TRACK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-class TrackPublisher(Protocol):
-    async def publish(self, track: CatalogTrack) -> None: ...
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,7 @@ class AudioUploads:
             features={**analysis.features, "duration_ms": analysis.duration_ms},
             updated_at=time.time_ns() // 1_000_000,
         )
-        await self.publisher.publish(track)
+        await self.publisher.publish(track.track_id, track.model_dump_json().encode())
         return Uploaded(
             track=track,
             audio_url=f"/v1/tracks/{track.track_id}/audio",

@@ -41,7 +41,10 @@ PER_STYLE = 3
 class RecordingPublisher:
     published: list[CatalogTrack] = field(default_factory=list)
 
-    async def publish(self, track: CatalogTrack) -> None:
+    async def publish(self, key: str, value: bytes | None) -> None:
+        assert value is not None  # uploads add tracks, they never remove one
+        track = CatalogTrack.model_validate_json(value)
+        assert key == track.track_id
         self.published.append(track)
 
     def close(self) -> None:
