@@ -130,8 +130,10 @@ def test_a_long_file_is_analysed_on_its_middle(tmp_path: Path) -> None:
 def test_the_api_without_uploads_never_loads_librosa() -> None:
     check = (
         "import sys, web.__main__, web.app, web.routes.audio; "
-        "from web.settings import WebSettings; "
-        "assert web.app.audio_uploads(WebSettings()) is None; "
+        "from prometheus_client import CollectorRegistry; "
+        "from web.metrics import WebMetrics; from web.settings import WebSettings; "
+        "metrics = WebMetrics(CollectorRegistry()); "
+        "assert web.app.audio_uploads(WebSettings(), metrics, None) is None; "
         "loaded = [m for m in ('librosa', 'soundfile', 'audio.extract') if m in sys.modules]; "
         "assert not loaded, loaded"
     )
