@@ -70,6 +70,7 @@ class _Seed:
     v1: bool = False
     listener: bytes = b""
     answered: np.ndarray | None = None  # the rows answered, for the listener's state
+    key: bytes = b""  # the event id's `event_key` (listener state)
     controls: dict[str, Any] | None = None  # event.shaping(), computed once (version 2)
 
     def shaping(self) -> dict[str, Any]:

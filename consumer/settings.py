@@ -131,6 +131,11 @@ class Settings(KafkaSettings):
     profile_half_life: float = Field(
         10.0, gt=0, description="Taste profile half-life, in selections"
     )
+    state_cache: int = Field(
+        50_000,
+        ge=0,
+        description="Listeners kept decoded in memory (about 10 KB each); 0: decode every time",
+    )
     state_ttl: Annotated[float, Field(gt=0)] = Field(
         30 * 86400.0, description="Listeners idle this long are forgotten (30d, 12h, seconds)"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import msgpack
@@ -42,6 +43,10 @@ class ListenerState:
     `disliked`: every disliked track id still remembered (bounded apart from the history).
     `profiles`: `profile_key` (model name and version: one embedding space) -> (weight,
     float32 vector bytes); a new version of a model starts its profile over.
+
+    Not stored: `rows` and `shown_rows`, the catalog rows of `tracks` and of each `shown`
+    answer (-1: not in the catalog), valid for the catalog `rows_of` (None: not worked out
+    since decoding). While it is set, `record` and `show` keep them in step.
     """
 
     last_seen_ms: int = 0
@@ -52,6 +57,9 @@ class ListenerState:
     shown: list[tuple[bytes, list[str]]] = field(default_factory=list)
     disliked: list[str] = field(default_factory=list)
     profiles: dict[str, tuple[float, bytes]] = field(default_factory=dict)
+    rows: list[int] = field(default_factory=list, compare=False, repr=False)
+    shown_rows: list[list[int]] = field(default_factory=list, compare=False, repr=False)
+    rows_of: object | None = field(default=None, compare=False, repr=False)
 
     def seen(self, event_id: str) -> bool:
         return event_key(event_id) in self.event_ids
@@ -64,17 +72,41 @@ class ListenerState:
         stamp_ms: int,
         keep: int,
         key: bytes | None = None,
+        row: int = -1,
     ) -> None:
         """Append one event to the history, keeping the newest `keep` (`key`: its
-        `event_key`, when the caller has it)."""
+        `event_key`, when the caller has it; `row`: the track's row in `rows_of`)."""
         self.tracks.append(track_id)
         self.actions += ACTION_CODES[action]
         self.stamps.append(stamp_ms // 1000)
         self.event_ids.append(key or event_key(event_id))
+        if self.rows_of is not None:
+            self.rows.append(row)
         if len(self.tracks) > keep:
             cut = len(self.tracks) - keep
             del self.tracks[:cut], self.stamps[:cut], self.event_ids[:cut]
             self.actions = self.actions[cut:]
+            if self.rows_of is not None:
+                del self.rows[:cut]
+
+    def show(self, key: bytes, tracks: list[str], rows: list[int], keep: int) -> None:
+        """Keep an answer's songs (`rows`: theirs in `rows_of`), and the last `keep` answers."""
+        self.shown.append((key, tracks))
+        if self.rows_of is not None:
+            self.shown_rows.append(rows)
+        if len(self.shown) > keep:
+            cut = len(self.shown) - keep
+            del self.shown[:cut]
+            if self.rows_of is not None:
+                del self.shown_rows[:cut]
+
+    def locate(self, catalog: object, index: Mapping[str, int]) -> None:
+        """Work out `rows` and `shown_rows` for `catalog` (`index`: its track id -> row)."""
+        if self.rows_of is catalog:
+            return
+        self.rows = [index.get(t, -1) if t else -1 for t in self.tracks]
+        self.shown_rows = [[index.get(t, -1) for t in ids] for _, ids in self.shown]
+        self.rows_of = catalog
 
     def profile(self, key: str, width: int) -> TasteProfile:
         stored = self.profiles.get(key)

@@ -46,6 +46,7 @@ class ListenerKeeper:
         metrics: Metrics,
         health: Health,
         clock: Callable[[], float] = time.monotonic,
+        cached: int = 50_000,
     ) -> None:
         self.stores = stores
         self.restorer = restorer
@@ -56,6 +57,7 @@ class ListenerKeeper:
         self.metrics = metrics
         self.health = health
         self.clock = clock
+        self.cached = cached  # --state-cache
         self.processor: StatefulProcessor | None = None
         self._owned: set[tuple[str, int]] = set()
         self._dirty: set[int] = set()  # partitions written since their last checkpoint
@@ -69,7 +71,7 @@ class ListenerKeeper:
 
     def bind(self, base: BatchProcessor) -> None:
         self.processor = StatefulProcessor(
-            base, self.stores, self.policy, self.feedback_topic, self.variants
+            base, self.stores, self.policy, self.feedback_topic, self.variants, cached=self.cached
         )
 
     # The batch.
@@ -88,6 +90,8 @@ class ListenerKeeper:
 
     def delivery_failed(self) -> None:
         self._behind = True
+        if self.processor is not None:
+            self.processor.forget()
 
     def delivered(self, result: StatefulResult) -> None:
         self._behind = False
@@ -97,6 +101,8 @@ class ListenerKeeper:
                 continue
             store.write(changes, result.existed[partition])
             self._dirty.add(partition)
+        if self.processor is not None:
+            self.processor.settled(result)
         m = self.metrics
         for (variant, action), count in result.feedback.items():
             m.feedback.labels(variant, action).inc(count)
@@ -119,6 +125,8 @@ class ListenerKeeper:
     # Rebalances: called from inside consume(), between batches.
 
     def assigned(self, partitions: list[TopicPartition]) -> None:
+        if self.processor is not None:
+            self.processor.forget()
         before = {p for _, p in self._owned}
         self._owned.update((tp.topic, tp.partition) for tp in partitions)
         new = sorted({p for _, p in self._owned} - before)
@@ -141,6 +149,8 @@ class ListenerKeeper:
         )
 
     def revoked(self, partitions: list[TopicPartition], lost: bool = False) -> None:
+        if self.processor is not None:
+            self.processor.forget()
         self._owned.difference_update((tp.topic, tp.partition) for tp in partitions)
         still = {p for _, p in self._owned}
         gone = sorted({tp.partition for tp in partitions} - still)

@@ -59,19 +59,41 @@ def withheld(
 ) -> Withheld:
     """What the answer to selection `event_id` withholds: the state as it was just before
     that selection (the same for its replay). `key`: its `event_key`, when known."""
-    cut = len(state.tracks)
-    answers = state.shown
-    key = key or event_key(event_id)
-    if key in state.event_ids:
-        cut = state.event_ids.index(key)
-        keys = [e for e, _ in answers]
-        answers = answers[: keys.index(key)] if key in keys else answers
+    cut, answers = _before(state, key or event_key(event_id))
     heard: list[str] = []
     if exclude_heard:
         heard = [t for t in state.tracks[:cut] if t]
-        if fresh:
-            for _, tracks in answers[-shown:] if shown else ():
+        if fresh and shown:
+            for _, tracks in state.shown[:answers][-shown:]:
                 heard.extend(tracks)
+    return Withheld(heard, _disliked(state, cut))
+
+
+def withheld_rows(
+    state: ListenerState, key: bytes, exclude_heard: bool, fresh: bool, shown: int
+) -> tuple[list[int], list[str]]:
+    """`withheld`, as catalog rows (of `state.rows_of`, which must be set; -1 for songs not
+    in it) for the heard songs, and the disliked track ids."""
+    cut, answers = _before(state, key)
+    rows: list[int] = []
+    if exclude_heard:
+        rows = state.rows[:cut]
+        if fresh and shown:
+            for answer in state.shown_rows[:answers][-shown:]:
+                rows += answer
+    return rows, _disliked(state, cut)
+
+
+def _before(state: ListenerState, key: bytes) -> tuple[int, int]:
+    """How many history entries and shown answers came before selection `key` (all of them,
+    unless it is a replay)."""
+    if key not in state.event_ids:
+        return len(state.tracks), len(state.shown)
+    keys = [e for e, _ in state.shown]
+    return state.event_ids.index(key), keys.index(key) if key in keys else len(keys)
+
+
+def _disliked(state: ListenerState, cut: int) -> list[str]:
     disliked = list(state.disliked)
     if cut < len(state.tracks):  # a replay: dislikes after it were not known yet
         later = {
@@ -81,17 +103,21 @@ def withheld(
             t for t, a in zip(state.tracks[:cut], state.actions[:cut], strict=True) if a == "d"
         }
         disliked = [t for t in disliked if t not in later or t in earlier]
-    return Withheld(heard, disliked)
+    return disliked
 
 
-def record_answer(state: ListenerState, event_id: str, tracks: list[str], keep: int) -> bool:
-    """The answer to `event_id` was shown; keep the last `keep` answers. False: a replay's."""
-    key = event_key(event_id)
-    if any(e == key for e, _ in state.shown) or keep <= 0:
+def record_answer(
+    state: ListenerState,
+    key: bytes,
+    tracks: list[str],
+    keep: int,
+    rows: list[int] | None = None,
+) -> bool:
+    """The answer to the selection whose `event_key` is `key` was shown (`rows`: its songs'
+    rows in `state.rows_of`); keep the last `keep` answers. False: a replay's."""
+    if keep <= 0 or any(e == key for e, _ in state.shown):
         return False
-    state.shown.append((key, tracks))
-    if len(state.shown) > keep:
-        del state.shown[: len(state.shown) - keep]
+    state.show(key, tracks, [] if rows is None else rows, keep)
     return True
 
 

@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -34,12 +35,11 @@ from consumer.state.listeners import (
     record_dislike,
     stamp_ms,
     update_profiles,
-    withheld,
+    withheld_rows,
 )
 from consumer.state.neighbours import NearDuplicates
 from consumer.state.store import Stores
 from consumer.state.variants import Variants
-from recommender.catalog import Catalog
 from recommender.profile import WEIGHTS, decay
 from recommender.shaping import Controls, Shape
 from schemas import DeadLetterReason, SongFeedback
@@ -55,6 +55,23 @@ class StatefulResult(BatchResult):
     existed: dict[int, dict[bytes, bool]] = field(default_factory=dict)
     feedback: Counter[tuple[str, str]] = field(default_factory=Counter)  # (variant, action)
     expired: int = 0
+
+
+_UNREAD: Any = None  # a listener whose state is still to be read from the store
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A selection shaped from its listener's state, its exclusions still to resolve: the
+    heard songs' rows (-1: not in the catalog) and the disliked track ids."""
+
+    seed: _Seed
+    served: Served
+    shape: Shape
+    rows: list[int]
+    disliked: list[str]
+    blend: np.ndarray | None
+    weight: float
 
 
 @dataclass(slots=True)
@@ -76,6 +93,7 @@ class StatefulProcessor:
         feedback_topic: str,
         variants: Variants,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        cached: int = 50_000,
     ) -> None:
         self.base = base
         self.stores = stores
@@ -84,8 +102,14 @@ class StatefulProcessor:
         self.variants = variants
         self.clock_ms = clock_ms
         self._near: dict[tuple[str, str], NearDuplicates] = {}
-        self._positions: tuple[Catalog, dict[str, int]] | None = None
         self._quoted: dict[str, bytes] = {}
+        # Decoded states of the last `cached` listeners, as the store holds them: user id ->
+        # (partition, state, in the store). A batch updates its states in place, so the
+        # cache is only trusted once the batch that last touched it was delivered
+        # (`settled`); a failed or abandoned batch empties it (`forget`).
+        self.cached = cached
+        self._cache: dict[str, tuple[int, ListenerState, bool]] = {}
+        self._pending: dict[str, _Listener] | None = None
 
     @property
     def models(self) -> ModelSet:
@@ -94,7 +118,10 @@ class StatefulProcessor:
     def process(self, messages: Sequence[Message], sweep: bool = False) -> StatefulResult:
         result = StatefulResult()
         now = self.clock_ms()
+        if self._pending is not None:  # the batch before was neither settled nor forgotten
+            self.forget()
         listeners = self._load(self._decode(messages, result), now)
+        self._pending = listeners
         generated_at = timestamp_now()
         while True:
             groups = self._round(listeners, result, now)
@@ -108,6 +135,31 @@ class StatefulProcessor:
         if sweep:
             self._sweep(listeners, result, now)
         return result
+
+    # The decoded-state cache.
+
+    def settled(self, result: StatefulResult) -> None:
+        """The last batch was delivered and its writes are in the store: keep its states."""
+        listeners, self._pending = self._pending, None
+        if listeners is None:
+            return
+        cache = self._cache
+        for user, listener in listeners.items():
+            cache.pop(user, None)  # to the end: the most recently used
+            cache[user] = (listener.partition, listener.state, listener.existed or listener.changed)
+        for changes in result.writes.values():
+            for key, value in changes.items():
+                if value is None:  # a tombstone
+                    cache.pop(key.decode(), None)
+        excess = len(cache) - self.cached
+        if excess > 0:
+            for user in [u for u, _ in zip(cache, range(excess), strict=False)]:
+                del cache[user]
+
+    def forget(self) -> None:
+        """Drop every decoded state: after a failed batch, and when partitions move."""
+        self._cache.clear()
+        self._pending = None
 
     # Decoding and loading.
 
@@ -146,11 +198,23 @@ class StatefulProcessor:
             wanted[message.partition() or 0][_user(event)] = None
         listeners: dict[str, _Listener] = {}
         horizon = now - self.policy.ttl_s * 1000
+        cache = self._cache
         for partition, users in wanted.items():
-            keys = [user.encode() for user in users]
             store = self.stores.get(partition)
+            missing = []
+            for user in users:
+                hit = cache.get(user)
+                if hit is not None and hit[0] == partition and store is not None:
+                    state = hit[1] if hit[1].last_seen_ms >= horizon else ListenerState()
+                    listeners[user] = _Listener(partition, user.encode(), state, hit[2])
+                else:
+                    missing.append(user)
+                    listeners[user] = _UNREAD  # holds its place: answers keep arrival order
+            if not missing:
+                continue
+            keys = [user.encode() for user in missing]
             values = store.get_many(keys) if store is not None else [None] * len(keys)
-            for user, key, value in zip(users, keys, values, strict=True):
+            for user, key, value in zip(missing, keys, values, strict=True):
                 state = (
                     decode_state(value)
                     if value is not None and last_seen_ms(value) >= horizon
@@ -170,6 +234,7 @@ class StatefulProcessor:
         shaped. Returns the selections by model."""
         groups: dict[str, list[_Seed]] = defaultdict(list)
         selected: list[tuple[ListenerState, int]] = []  # whose profiles move, by which song
+        pending: list[_Pending] = []
         for listener in listeners.values():
             queue = listener.queue
             while queue:
@@ -178,11 +243,13 @@ class StatefulProcessor:
                 if isinstance(event, SongFeedback):
                     self._feedback(listener, event, fallback, result)
                     continue
-                name, moved = self._select(listener, event, fallback)
+                name, moved = self._select(listener, event, fallback, pending)
                 groups[name].append(event)
                 if moved:
                     selected.append((listener.state, event.row))
                 break
+        if pending:
+            self._withhold(pending)
         if selected:  # after shaping: a session seed blends the profile before its selection
             self._move_profiles(selected)
         return groups
@@ -219,60 +286,98 @@ class StatefulProcessor:
             return  # a replay: counted the first time
         action = event.action.value
         p = self.policy
-        state.record(
-            event.event_id, event.track_id, action, stamp_ms(event.timestamp, fallback), p.history
-        )
+        catalog = self.models.catalog
+        row = catalog.index[event.track_id]
+        state.locate(catalog, catalog.index)
+        stamp = stamp_ms(event.timestamp, fallback)
+        state.record(event.event_id, event.track_id, action, stamp, p.history, row=row)
         if action == "dislike":
             record_dislike(state, event.track_id, p.disliked)
-        row = self.models.catalog.index[event.track_id]
         update_profiles(state, self._embeddings(row), action, p.half_life)
         listener.changed = True
         result.feedback[(self.variants.of(event.user_id).name, action)] += 1
 
-    def _select(self, listener: _Listener, seed: _Seed, fallback: int) -> tuple[str, bool]:
-        """Shape the selection from the state; record it (unless a replay). The model name,
-        and whether the listener's profiles are to move by the seed's song."""
+    def _select(
+        self, listener: _Listener, seed: _Seed, fallback: int, pending: list[_Pending]
+    ) -> tuple[str, bool]:
+        """Shape the selection from the state (its exclusions are resolved for the whole
+        round, by `_withhold`); record it (unless a replay). The model name, and whether the
+        listener's profiles are to move by the seed's song."""
         event, state, p = seed.event, listener.state, self.policy
         served = self.models.get(event.model or self.variants.of(event.user_id).model)
         assert served is not None  # resolved before
-        key = event_key(event.event_id)
+        key = seed.key = event_key(event.event_id)
         replay = key in state.event_ids
-        keep = withheld(state, event.event_id, event.exclude_heard, event.fresh, p.shown, key)
+        catalog = self.models.catalog
+        state.locate(catalog, catalog.index)
+        rows, disliked = withheld_rows(state, key, event.exclude_heard, event.fresh, p.shown)
         shape = seed.shape
         if shape is None:  # version 1: the k nearest songs, and no artist cap
             features = None if seed.vector is None else tuple(seed.vector.tolist())
             shape = Shape(event.k or self.base.default_k, (seed.row,), features, _NO_CAP)
             seed.v1 = True
-        catalog = self.models.catalog
-        position = self._song_positions()
-        seeds = {position[catalog.track_ids[r]] for r in shape.seed_rows if r >= 0}
-        heard = {at for at in map(position.get, keep.heard) if at is not None} - seeds
-        index = catalog.index
-        banned = self._near_duplicates(served, [index[t] for t in keep.disliked if t in index])
-        excluded = heard | banned
-        controls = shape.controls
-        if excluded:
-            controls = _excluding(controls, excluded.union(controls.exclude_songs))
         blend, weight = None, 0.0
         name: str = served.recommender.name
         if event.seed_mode == "session":
-            width = served.recommender.catalog_embedding.shape[1]
-            profile = state.profile(profile_key(name, served.recommender.version), width)
-            if profile.weight > 0:
-                blend, weight = profile.vector, event.session_weight
-        seed.shape = Shape(shape.k, shape.seed_rows, shape.seed_features, controls, blend, weight)
+            recommender = served.recommender
+            stored = state.profiles.get(profile_key(name, recommender.version))
+            if stored is not None and stored[0] > 0:
+                vector = np.frombuffer(stored[1], np.float32)
+                if len(vector) == recommender.catalog_embedding.shape[1]:
+                    blend, weight = vector, event.session_weight
+        pending.append(_Pending(seed, served, shape, rows, disliked, blend, weight))
         seed.personal = True
-        seed.listener = b',"excluded_heard":%d,"variant":%s' % (
-            len(heard),
-            self._quote(seed.variant),
-        )
         if replay:
             return name, False
         first = event.track_id or (event.seed_track_ids or [""])[0]
         stamp = stamp_ms(event.timestamp, fallback)
-        state.record(event.event_id, first, "select", stamp, p.history, key)
+        row = seed.row if seed.row >= 0 or not first else catalog.index.get(first, -1)
+        state.record(event.event_id, first, "select", stamp, p.history, key, row)
         listener.changed = True
         return name, seed.row >= 0
+
+    def _withhold(self, pending: list[_Pending]) -> None:
+        """The round's exclusions, numpy over all its selections at once: the heard songs
+        (less each selection's own seeds), counted for `excluded_heard`, and the disliked
+        songs' near-duplicates; then each selection's final `Shape`."""
+        catalog = self.models.catalog
+        position = catalog.canonical_position
+        n = len(pending)
+        lengths = np.fromiter((len(q.rows) for q in pending), np.int64, n)
+        everyone: list[int] = []
+        for q in pending:
+            everyone += q.rows
+        flat = np.array(everyone, np.int64)
+        request = np.repeat(np.arange(n), lengths)
+        known = flat >= 0
+        positions, request = position[flat[known]], request[known]
+        width = max(len(q.shape.seed_rows) for q in pending)
+        seeds = np.full((n, width), -1, np.int64)
+        for i, q in enumerate(pending):
+            seeds[i, : len(q.shape.seed_rows)] = q.shape.seed_rows
+        seeds = np.where(seeds >= 0, position[np.maximum(seeds, 0)], -1)
+        keep = (positions[:, None] != seeds[request]).all(axis=1)
+        positions, request = positions[keep], request[keep]
+        songs = len(catalog.canonical_rows)
+        counts = np.bincount(np.unique(request * songs + positions) // songs, minlength=n)
+        ends = np.searchsorted(request, np.arange(1, n))
+        index = catalog.index
+        split = np.split(positions, ends)
+        for q, heard, count in zip(pending, split, counts.tolist(), strict=True):
+            if q.disliked:
+                banned = self._near_duplicates(
+                    q.served, [index[t] for t in q.disliked if t in index]
+                )
+                if banned:
+                    heard = np.concatenate([heard, np.fromiter(banned, np.int64, len(banned))])
+            s, seed = q.shape, q.seed
+            seed.shape = Shape(
+                s.k, s.seed_rows, s.seed_features, s.controls, q.blend, q.weight, heard
+            )
+            seed.listener = b',"excluded_heard":%d,"variant":%s' % (
+                count,
+                self._quote(seed.variant),
+            )
 
     def _quote(self, variant: str) -> bytes:
         quoted = self._quoted.get(variant)
@@ -280,22 +385,13 @@ class StatefulProcessor:
             quoted = self._quoted[variant] = quote(variant)
         return quoted
 
-    def _song_positions(self) -> dict[str, int]:
-        """Track id -> its song's position in `canonical_rows` (what `Shape` excludes by)."""
-        catalog = self.models.catalog
-        if self._positions is None or self._positions[0] is not catalog:
-            ids = catalog.track_ids.tolist()
-            self._positions = (
-                catalog,
-                dict(zip(ids, catalog.canonical_position.tolist(), strict=True)),
-            )
-        return self._positions[1]
-
     def _answered(self, listener: _Listener, seed: _Seed) -> None:
         if seed.answered is None:
             return  # dead-lettered (a model failure)
-        tracks = [str(t) for t in self.models.catalog.track_ids[seed.answered].tolist()]
-        if record_answer(listener.state, seed.event.event_id, tracks, self.policy.shown):
+        rows = seed.answered
+        tracks = self.models.catalog.track_ids[rows].tolist()
+        key = seed.key or event_key(seed.event.event_id)
+        if record_answer(listener.state, key, tracks, self.policy.shown, rows.tolist()):
             listener.changed = True
 
     # Models.
@@ -347,14 +443,6 @@ class StatefulProcessor:
 
 
 _NO_CAP = Controls(max_per_artist=0)
-
-
-def _excluding(controls: Controls, songs: set[int]) -> Controls:
-    c = controls
-    return Controls(
-        c.seed_weights, c.targets, c.ranges, tuple(sorted(songs)), c.exclude_artists,
-        c.max_per_artist, c.explicit, c.diversity, c.pool, c.explain,
-    )  # fmt: skip
 
 
 def _user(event: _Seed | SongFeedback) -> str:

@@ -45,6 +45,7 @@ class Batch:
     seed_matrix: np.ndarray  # (n, S) int64
     shapes: Sequence[Shape] = ()
     blended: list[int] = field(default_factory=list)  # requests with a `blend` (session)
+    withheld: list[int] = field(default_factory=list)  # requests with `withheld` songs
 
     @classmethod
     def of(cls, shapes: Sequence[Shape], dim: int) -> Batch:
@@ -67,6 +68,9 @@ class Batch:
                 _COLUMNS,
                 len(custom),
             )
+        withheld = [i for i, s in enumerate(shapes) if s.withheld is not None and len(s.withheld)]
+        if withheld:
+            table["filtered"][withheld] = True
         k = np.fromiter((s.k for s in shapes), np.int64, n)
         lengths = np.fromiter((len(s.seed_rows) for s in shapes), np.int64, n)
         if not lengths.all():
@@ -91,6 +95,7 @@ class Batch:
             seed_matrix=matrix,
             shapes=shapes,
             blended=[i for i, s in enumerate(shapes) if s.blend is not None],
+            withheld=withheld,
         )
 
     def mean(self, values: np.ndarray) -> np.ndarray:

@@ -85,6 +85,9 @@ class Shape:
 
     `blend` (a session answer): a vector in the model's embedding space, the listener's taste
     profile, mixed into the query with `blend_weight` (`recommender.profile.session_query`).
+    `withheld`: song positions (`Catalog.canonical_position`) excluded beside the controls'
+    `exclude_songs`, as an int64 array (what listener state withholds, built without Python
+    sets or sorting per request).
     """
 
     k: int
@@ -93,6 +96,7 @@ class Shape:
     controls: Controls = PLAIN
     blend: np.ndarray | None = dataclasses.field(default=None, compare=False)
     blend_weight: float = 0.0
+    withheld: np.ndarray | None = dataclasses.field(default=None, compare=False)
 
     @classmethod
     def resolve(cls, catalog: Catalog, controls: Mapping[str, Any], k: int) -> Shape:

@@ -68,7 +68,7 @@ class Rules:
             seed_artists=np.where(known, catalog.artist_ids[safe], -1),
             song_artists=catalog.song_artist_ids,
             artist_stride=artists,
-            excluded=_keys(controls, filtered, "exclude_songs", len(catalog.canonical_rows)),
+            excluded=_excluded(batch, filtered, len(catalog.canonical_rows)),
             excluded_artists=_keys(controls, filtered, "exclude_artists", artists),
             no_explicit=no_explicit,
             columns=columns,
@@ -162,6 +162,19 @@ def _keys(
     flat = np.fromiter(chain.from_iterable(values), np.int64, total)
     keys = np.repeat(np.asarray(requests, np.int64), lengths) * stride + flat
     return np.sort(keys)
+
+
+def _excluded(batch: Batch, filtered: list[int], songs: int) -> np.ndarray | None:
+    """Sorted request * songs + position over the controls' `exclude_songs` and the shapes'
+    `withheld` songs (duplicates are harmless to `_member`)."""
+    keys = _keys(batch.controls, filtered, "exclude_songs", songs)
+    if not batch.withheld:
+        return keys
+    given: list[np.ndarray] = [batch.shapes[i].withheld for i in batch.withheld]  # type: ignore[misc]
+    lengths = np.fromiter(map(len, given), np.int64, len(given))
+    flat = np.concatenate(given)
+    extra = np.repeat(np.asarray(batch.withheld, np.int64), lengths) * songs + flat
+    return np.sort(extra if keys is None else np.concatenate([keys, extra]))
 
 
 def _member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:

@@ -73,13 +73,21 @@ def feedback(i: int, track: str, action: str, user: str = "u1") -> dict:
 
 
 class Rig:
-    def __init__(self, root: Path, policy: StatePolicy | None = None, variants=()) -> None:
+    def __init__(
+        self, root: Path, policy: StatePolicy | None = None, variants=(), cached: int = 50_000
+    ) -> None:
         self.stores = Stores(root)
         self.stores.open(0)
         self.variants = Variants(list(variants), ["knn"])
         base = BatchProcessor(models(), 10, 64 * 1024, self.variants)
         self.processor = StatefulProcessor(
-            base, self.stores, policy or StatePolicy(), FEEDBACK, self.variants, lambda: NOW_MS
+            base,
+            self.stores,
+            policy or StatePolicy(),
+            FEEDBACK,
+            self.variants,
+            lambda: NOW_MS,
+            cached=cached,
         )
         self.offset = 0
 
@@ -92,9 +100,10 @@ class Rig:
 
     def replay(self, messages: list[Message], write: bool = True, sweep: bool = False):
         result = self.processor.process(messages, sweep=sweep)
-        if write:
+        if write:  # delivered: the store follows, and the decoded states may be kept
             for partition, changes in result.writes.items():
                 self.stores.get(partition).write(changes, result.existed[partition])
+            self.processor.settled(result)
         return result
 
     def state(self, user: str = "u1") -> ListenerState:
@@ -293,3 +302,47 @@ def test_a_new_model_version_starts_the_profile_over():
     state.set_profile("pca@2", 1.0, np.ones(5, np.float32).tobytes())
     assert sorted(state.profiles) == ["knn@1", "pca@2"]
     assert state.profile("pca@2", 9).weight == 0.0  # another width: not this space's
+
+
+def test_decoded_states_kept_in_memory_answer_as_the_store_would(tmp_path):
+    """The same mixed sequence (selections, feedback, replays, a batch never delivered)
+    through a processor keeping decoded states and one decoding every time."""
+    rng = np.random.default_rng(5)
+    events = []
+    for i in range(120):
+        user = f"u{rng.integers(4)}"
+        track = TRACKS[int(rng.integers(len(TRACKS)))]
+        if rng.random() < 0.3:
+            action = ["like", "skip", "dislike"][int(rng.integers(3))]
+            events.append((FEEDBACK, feedback(i, track, action, user=user)))
+        else:
+            mode = "session" if rng.random() < 0.5 else "track"
+            events.append(("in", selection(i, track, user=user, seed_mode=mode)))
+    rigs = [Rig(tmp_path / "cached"), Rig(tmp_path / "decoded", cached=0)]
+    outputs: list[list[list[dict]]] = [[], []]
+    for start in range(0, len(events), 7):
+        chunk = events[start : start + 7]
+        delivered = start % 5 != 0  # every fifth batch fails: not written, retried
+        for rig, out in zip(rigs, outputs, strict=True):
+            out.append(_comparable(rig.batch(chunk, write=delivered)))
+            if not delivered:
+                out.append(_comparable(rig.batch(chunk)))
+    assert outputs[0] == outputs[1]
+    for user in ("u0", "u1", "u2", "u3"):
+        assert rigs[0].state(user) == rigs[1].state(user)
+    assert 0 < len(rigs[0].processor._cache) <= 4 and not rigs[1].processor._cache
+
+
+def _comparable(result: StatefulResult) -> list[dict]:
+    return [{k: v for k, v in a.items() if k != "generated_at"} for a in answers(result)]
+
+
+def test_an_undelivered_batch_leaves_no_trace_in_memory(tmp_path):
+    rig = Rig(tmp_path)
+    (first,) = answers(rig.batch([("in", selection(0, TRACKS[5]))]))
+    lost = rig.batch([("in", selection(1, TRACKS[9]))], write=False)  # delivery failed
+    rig.processor.forget()
+    (again,) = answers(rig.batch([("in", selection(2, TRACKS[5], fresh=False))]))
+    assert TRACKS[9] in items(answers(lost)[0]) or answers(lost)
+    assert rig.state().tracks == [TRACKS[5], TRACKS[5]]  # the lost selection is not in it
+    assert items(again) == items(first)
