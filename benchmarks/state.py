@@ -96,10 +96,10 @@ class StateBench(Bench):
 
     @on_fresh_broker
     def latency(
-        self, case: Any, root: Path, catalog: Catalog, rate: float, seconds: float
+        self, case: Any, root: Path, catalog: Catalog, rate: float, seconds: float, *args: str
     ) -> dict[str, float]:  # type: ignore[override]
         topics = self.topics()
-        service = self.service(topics, case, root)
+        service = self.service(topics, case, root, *args)
         service.start(wait_ready_s=600)
         try:
             paced = events(catalog, int(rate * seconds), True, "lat")
@@ -244,12 +244,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"state on / off: {on.events_per_s / off.events_per_s:.0%}", flush=True)
     if "latency" not in skip:
-        lat = bench.latency(case, root, catalog, args.rate, args.seconds)
-        print(
-            f"state on, {args.rate:,.0f} events/s offered: answered {lat['answered']}, "
-            f"p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms (load {lat['load']:.1f})",
-            flush=True,
-        )
+        for label, flags in (("state off", ("--no-state",)), ("state on", ())):
+            lat = bench.latency(case, root, catalog, args.rate, args.seconds, *flags)
+            print(
+                f"{label}, {args.rate:,.0f} session selections/s offered: answered "
+                f"{lat['answered']}, p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms "
+                f"(load {lat['load']:.1f})",
+                flush=True,
+            )
     if "restore" not in skip:
         r = bench.restore(catalog, args.listeners, args.history)
         print(

@@ -136,8 +136,9 @@ class BatchProcessor:
         # With --variant, a selection naming no model is served its listener's variant's.
         self.variants = variants
 
-    def process(self, messages: Sequence[Message]) -> BatchResult:
-        result = BatchResult()
+    def process(self, messages: Sequence[Message], into: BatchResult | None = None) -> BatchResult:
+        """Answer a batch (`into`: the result to add to, a new one by default)."""
+        result = BatchResult() if into is None else into
         groups: dict[str, list[_Seed]] = defaultdict(list)
         catalog = self.models.catalog
         for message in messages:

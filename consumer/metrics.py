@@ -127,6 +127,13 @@ class Metrics:
             "Size of the local stores of the owned partitions (files and memtables)",
             registry=registry,
         )
+        self.state_errors = Counter(
+            "encore_state_errors",
+            "Listener-state failures: stored states that could not be read and started over "
+            "(unreadable), batches answered without state after a failure (batch)",
+            ["kind"],
+            registry=registry,
+        )
         self.state_expired = Counter(
             "encore_state_expired",
             "Listeners idle past --state-ttl, forgotten (tombstoned)",

@@ -79,7 +79,14 @@ class ListenerKeeper:
     def process(self, messages: Sequence[Message]) -> StatefulResult:
         assert self.processor is not None
         sweep = self.clock() - self._last_sweep >= self.sweep_interval_s
-        result = self.processor.process(messages, sweep=sweep)
+        try:
+            result = self.processor.process(messages, sweep=sweep)
+        except Exception as exc:  # a bug in the state code: answer without state, go on
+            log.exception("listener state failed on a batch of %d events", len(messages))
+            self.metrics.state_errors.labels("batch").inc()
+            return self.processor.stateless(messages, exc)
+        if result.unreadable:
+            self.metrics.state_errors.labels("unreadable").inc(result.unreadable)
         if sweep:
             self._last_sweep = self.clock()
         return result

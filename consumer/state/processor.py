@@ -9,6 +9,7 @@ showed; a round is one shaped recommend call per model.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -44,6 +45,8 @@ from recommender.profile import WEIGHTS, decay
 from recommender.shaping import Controls, Shape
 from schemas import DeadLetterReason, SongFeedback
 
+log = logging.getLogger(__name__)
+
 Changelog = list[tuple[int, bytes, bytes | None]]  # (partition, user id, state or tombstone)
 
 
@@ -55,6 +58,7 @@ class StatefulResult(BatchResult):
     existed: dict[int, dict[bytes, bool]] = field(default_factory=dict)
     feedback: Counter[tuple[str, str]] = field(default_factory=Counter)  # (variant, action)
     expired: int = 0
+    unreadable: int = 0  # stored states that could not be decoded, started over
 
 
 _UNREAD: Any = None  # a listener whose state is still to be read from the store
@@ -110,6 +114,7 @@ class StatefulProcessor:
         self.cached = cached
         self._cache: dict[str, tuple[int, ListenerState, bool]] = {}
         self._pending: dict[str, _Listener] | None = None
+        self._unreadable = 0
 
     @property
     def models(self) -> ModelSet:
@@ -121,6 +126,7 @@ class StatefulProcessor:
         if self._pending is not None:  # the batch before was neither settled nor forgotten
             self.forget()
         listeners = self._load(self._decode(messages, result), now)
+        result.unreadable = self._unreadable
         self._pending = listeners
         generated_at = timestamp_now()
         while True:
@@ -134,6 +140,24 @@ class StatefulProcessor:
         self._collect(listeners, result, now)
         if sweep:
             self._sweep(listeners, result, now)
+        return result
+
+    def stateless(self, messages: Sequence[Message], error: Exception) -> StatefulResult:
+        """The batch answered as if state were off, after `process` failed with `error` (a
+        bug must not stop the answers): selections get plain answers, feedback is dead-
+        lettered (reason internal, so it can be replayed), and no state changes."""
+        self.forget()
+        result = StatefulResult()
+        why = Rejected(
+            DeadLetterReason.INTERNAL, f"listener state: {type(error).__name__}: {error}"
+        )
+        selections = []
+        for message in messages:
+            if message.topic() == self.feedback_topic:
+                self.base._reject(result, message, why)
+            else:
+                selections.append(message)
+        self.base.process(selections, into=result)
         return result
 
     # The decoded-state cache.
@@ -199,6 +223,7 @@ class StatefulProcessor:
         listeners: dict[str, _Listener] = {}
         horizon = now - self.policy.ttl_s * 1000
         cache = self._cache
+        unreadable = 0
         for partition, users in wanted.items():
             store = self.stores.get(partition)
             missing = []
@@ -215,14 +240,17 @@ class StatefulProcessor:
             keys = [user.encode() for user in missing]
             values = store.get_many(keys) if store is not None else [None] * len(keys)
             for user, key, value in zip(missing, keys, values, strict=True):
-                state = (
-                    decode_state(value)
-                    if value is not None and last_seen_ms(value) >= horizon
-                    else ListenerState()
-                )
+                state = ListenerState()
+                if value is not None and last_seen_ms(value) >= horizon:
+                    try:
+                        state = decode_state(value)
+                    except Exception as exc:  # e.g. a format this version cannot read
+                        log.warning("listener %r: unreadable state (%s), starting over", user, exc)
+                        unreadable += 1
                 listeners[user] = _Listener(partition, key, state, value is not None)
         for message, event in events:
             listeners[_user(event)].queue.append((message, event))
+        self._unreadable = unreadable
         return listeners
 
     # Rounds.

@@ -27,6 +27,7 @@ from recommender.catalog import Catalog
 from recommender.errors import ConfigurationError
 from recommender.features import AUDIO_FEATURES
 from recommender.recommender import knn
+from schemas import DeadLetterReason
 
 FEEDBACK = "song-feedback"
 NOW_MS = 1_800_000_000_000
@@ -346,3 +347,36 @@ def test_an_undelivered_batch_leaves_no_trace_in_memory(tmp_path):
     assert TRACKS[9] in items(answers(lost)[0]) or answers(lost)
     assert rig.state().tracks == [TRACKS[5], TRACKS[5]]  # the lost selection is not in it
     assert items(again) == items(first)
+
+
+def test_an_unreadable_stored_state_starts_over(tmp_path):
+    rig = Rig(tmp_path, cached=0)
+    rig.batch([("in", selection(0, TRACKS[5]))])
+    store = rig.stores.get(0)
+    (value,) = store.get_many([b"u1"])
+    store.write({b"u1": value[:8] + b"\xc1garbage"}, {b"u1": True})  # 0xc1: never msgpack
+    result = rig.batch([("in", selection(1, TRACKS[9]))])
+    assert result.unreadable == 1 and len(answers(result)) == 1
+    assert rig.state().tracks == [TRACKS[9]]
+
+
+def test_a_failing_state_batch_is_answered_without_state(tmp_path, monkeypatch):
+    rig = Rig(tmp_path)
+    rig.batch([("in", selection(0, TRACKS[5]))])
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(rig.processor, "_round", broken)
+    messages = [
+        message("in", selection(1, TRACKS[5]), 10),
+        message(FEEDBACK, feedback(2, TRACKS[7], "like"), 11),
+    ]
+    with pytest.raises(RuntimeError):
+        rig.processor.process(messages)
+    result = rig.processor.stateless(messages, RuntimeError("a bug"))
+    (answer,) = answers(result)
+    assert answer["event_id"] == "s1" and "excluded_heard" not in answer
+    assert result.reasons == [DeadLetterReason.INTERNAL] and not result.changelog
+    assert not rig.processor._cache  # nothing half-applied is trusted afterwards
+    assert rig.state().tracks == [TRACKS[5]]
