@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import uuid
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 import soundfile as sf
+from chromium import MISSING, NOT_INSTALLED, chromium
 
 pytest.importorskip("librosa")
 
@@ -146,26 +145,14 @@ def _genres(catalog: Path) -> dict[str, str]:
     return dict(zip(frame["track_id"], frame["genre"], strict=True))
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-NO_BROWSER = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-
-
-@pytest.mark.skipif(bool(NO_BROWSER), reason=f"not installed: {', '.join(NO_BROWSER)}")
+@pytest.mark.skipif(bool(MISSING), reason=NOT_INSTALLED)
 def test_the_page_uploads_plays_and_recommends(web: str, tmp_path: Path, upload_settings) -> None:
-    from selenium import webdriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     clip = tmp_path / "Page Synth - Page Upload.wav"
     sf.write(clip, STYLES["chiptune"](3.0, 515151), SR)
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--autoplay-policy=no-user-gesture-required", "--window-size=1400,900",
-                 f"--user-data-dir={tmp_path / 'chromium'}"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver = chromium(tmp_path / "chromium", "--autoplay-policy=no-user-gesture-required")
     try:
         driver.get(f"{web}/#admin={ADMIN}")
         wait = WebDriverWait(driver, 90, poll_frequency=0.1)  # the worker may still be starting

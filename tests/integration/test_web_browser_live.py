@@ -4,27 +4,21 @@ with its click-to-answer latency. Skips only where Chromium or chromedriver is n
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
+from chromium import MISSING, NOT_INSTALLED, chromium_session
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-MISSING = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
 pytestmark = pytest.mark.skipif(
     bool(MISSING),
-    reason=f"not installed: {', '.join(MISSING)} (Debian packages chromium, chromium-driver)",
+    reason=NOT_INSTALLED,
 )
 
 LIVE_S = 20.0  # from the click to the live answer, on 2 shared cores under load
@@ -32,20 +26,8 @@ LIVE_S = 20.0  # from the click to the live answer, on 2 shared cores under load
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    with tempfile.TemporaryDirectory(prefix="encore-chromium-") as profile:
-        for flag in (
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--window-size=1400,900", f"--user-data-dir={profile}",
-        ):  # fmt: skip
-            options.add_argument(flag)
-        driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium_session() as driver:
+        yield driver
 
 
 def wait(driver: WebDriver, timeout_s: float) -> WebDriverWait[WebDriver]:

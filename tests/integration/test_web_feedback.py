@@ -5,16 +5,13 @@ chromedriver is not installed."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from chromium import MISSING, NOT_INSTALLED, chromium_session
 from confluent_kafka import Message
 from harness import create_topics, metric_values, read_topic, wait_until
-from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -22,10 +19,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 from recommender.catalog import BUNDLED_CATALOG
 from recommender.ingest import read_catalog
 from schemas import FeedbackAction, SongFeedback
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-NO_BROWSER = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
 
 
 @pytest.fixture
@@ -78,22 +71,10 @@ def test_posted_feedback_lands_on_the_topic_keyed_by_user_id(
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    if NO_BROWSER:
-        pytest.skip(f"not installed: {', '.join(NO_BROWSER)} (packages chromium, chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    with tempfile.TemporaryDirectory(prefix="encore-chromium-") as profile:
-        for flag in (
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--window-size=1400,900", f"--user-data-dir={profile}",
-        ):  # fmt: skip
-            options.add_argument(flag)
-        driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    if MISSING:
+        pytest.skip(NOT_INSTALLED)
+    with chromium_session() as driver:
+        yield driver
 
 
 def wait(driver: WebDriver, timeout_s: float) -> WebDriverWait[WebDriver]:

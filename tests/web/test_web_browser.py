@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
+from chromium import MISSING, NOT_INSTALLED, chromium_session
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -25,12 +23,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from embedded.broker import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-MISSING = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
 pytestmark = pytest.mark.skipif(
     bool(MISSING),
-    reason=f"not installed: {', '.join(MISSING)} (Debian packages chromium, chromium-driver)",
+    reason=NOT_INSTALLED,
 )
 
 SEARCH = "Song 00001"  # the bundled catalog's songs are "Song 0000000" ... "Song 0005999"
@@ -94,28 +89,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
             process.wait()
 
 
-def chromium(user_data_dir: str) -> WebDriver:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1400,900", f"--user-data-dir={user_data_dir}",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
-
-
 @pytest.fixture(scope="module")
 def browser(web: Web) -> Iterator[WebDriver]:
-    with tempfile.TemporaryDirectory(prefix="encore-chromium-") as profile:
-        driver = chromium(profile)
-        try:
-            web.wait_ready(60)
-            yield driver
-        finally:
-            driver.quit()
+    with chromium_session(console_log=True) as driver:
+        web.wait_ready(60)
+        yield driver
 
 
 @pytest.fixture
