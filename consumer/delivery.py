@@ -1,7 +1,9 @@
 """Getting a batch's outputs to the broker, and its input offsets committed, only together.
 
 `AtLeastOnce`: produce everything, wait for every acknowledgement, then commit the input
-offsets; a crash in between re-delivers (duplicates, never losses).
+offsets; a crash in between re-delivers (duplicates, never losses). It is `pipelined`: the
+service sends a batch and confirms it (waits for its acknowledgements, commits) only after it
+has processed the next one, so the wait overlaps the next batch's work.
 `ExactlyOnce`: the outputs and the input offsets go in one Kafka transaction; a
 `read_committed` reader sees each answer once.
 Both implement `consumer.ports.Delivery`; a batch that cannot be delivered is `DeliveryFailed`.
@@ -44,6 +46,8 @@ def first_offsets(messages: Iterable[Message]) -> list[TopicPartition]:
 
 class _Delivery:
     """What both guarantees share: the clients, and producing a batch's outputs."""
+
+    pipelined = False
 
     def __init__(
         self,
@@ -90,6 +94,8 @@ class _Delivery:
 
 
 class AtLeastOnce(_Delivery):
+    pipelined = True
+
     def deliver(
         self,
         messages: Sequence[Message],
@@ -97,7 +103,17 @@ class AtLeastOnce(_Delivery):
         changelog: Sequence[Partitioned] = (),
     ) -> None:
         """The changelog records too are acknowledged before the offsets are committed."""
+        self.send(outputs, changelog)
+        self.confirm(messages)
+
+    def send(self, outputs: list[Outgoing], changelog: Sequence[Partitioned] = ()) -> None:
+        """Produce a batch's outputs and changelog records (the batch sent before must be
+        confirmed first: its delivery reports are told apart from this one's by that)."""
         self._produce_all(outputs, changelog)
+
+    def confirm(self, messages: Sequence[Message]) -> None:
+        """Wait until everything sent is acknowledged, then commit the batch's offsets; or
+        `DeliveryFailed`, and nothing of it committed."""
         self._wait_acknowledged()
         self.consumer.store_offsets(offsets=next_offsets(messages))
         self.consumer.commit(asynchronous=True)

@@ -35,6 +35,9 @@ class Input(Protocol):
 
 
 class Delivery(Protocol):
+    # True: it is a `PipelinedDelivery` (at-least-once); False: only `deliver` (exactly-once).
+    pipelined: bool
+
     def deliver(
         self,
         messages: Sequence[Message],
@@ -49,3 +52,18 @@ class Delivery(Protocol):
 
     def poll(self, timeout: float) -> None:
         """Serve the producer's delivery reports for up to `timeout` seconds."""
+
+
+class PipelinedDelivery(Delivery, Protocol):
+    """`deliver` in two halves, so a batch can be in flight while the next is processed."""
+
+    def send(
+        self,
+        outputs: list[Outgoing],
+        changelog: Sequence[tuple[str, int, bytes, bytes | None]] = (),
+    ) -> None:
+        """Produce a batch's outputs (the batch sent before is confirmed first)."""
+
+    def confirm(self, messages: Sequence[Message]) -> None:
+        """Everything sent acknowledged, then the batch's offsets committed; or
+        `DeliveryFailed` and nothing of it committed."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
@@ -16,7 +17,7 @@ from consumer.delivery import first_offsets
 from consumer.http import Health
 from consumer.lag import PartitionLag
 from consumer.metrics import Metrics
-from consumer.ports import Delivery, Input
+from consumer.ports import Delivery, Input, PipelinedDelivery
 from consumer.serving import ModelSet
 from consumer.settings import Settings
 from consumer.state.keeper import ListenerKeeper
@@ -34,6 +35,15 @@ Reload = Callable[[ModelSet], ModelSet | None]
 def backoff_s(failures: int) -> float:
     """Wait before retrying a batch that failed `failures` times in a row: 0.4 s doubling to 10."""
     return min(10.0, 0.2 * 2.0 ** min(failures, 6))
+
+
+@dataclass
+class _Sent:
+    """A batch sent but not yet confirmed (at-least-once: while the next one is processed)."""
+
+    messages: list[Message]
+    result: BatchResult
+    took: float  # its processing time, s
 
 
 class Service:
@@ -75,6 +85,7 @@ class Service:
         self.listeners = listeners
         self.variants = variants or (listeners.variants if listeners is not None else None)
         self._failures = 0
+        self._sent: _Sent | None = None
 
     def subscribe(self) -> None:
         """Join the group; the join proceeds in the background until the loop polls."""
@@ -106,6 +117,7 @@ class Service:
                     self.delivery.poll(0)
         finally:
             self.health.stopping = True
+            self._confirm_sent()
             self.delivery.commit_now()
             if self.listeners is not None:
                 self.listeners.close()
@@ -119,6 +131,7 @@ class Service:
         size = self.settings.batch_size
         messages: list[Message] = self.consumer.consume(size, 0)
         if not messages:
+            self._confirm_sent()  # idle: commit what is in flight before waiting
             messages = self.consumer.consume(1, self.settings.batch_timeout_s)
             if messages and size > 1:
                 messages += self.consumer.consume(size - 1, 0)
@@ -134,20 +147,68 @@ class Service:
         assert self.processor is not None
         keeper = self.listeners
         result = self.processor.process(good) if keeper is None else keeper.process(good)
+        took = time.monotonic() - started
+        outputs = self._outputs(result)
+        changelog = (
+            keeper.changelog(result) if isinstance(result, StatefulResult) and keeper else []
+        )
+        if self.delivery.pipelined:
+            self._send(good, result, took, outputs, changelog)
+            return
         try:
-            if isinstance(result, StatefulResult) and keeper is not None:
-                self.delivery.deliver(good, self._outputs(result), keeper.changelog(result))
-            else:
-                self.delivery.deliver(good, self._outputs(result))
+            self.delivery.deliver(good, outputs, changelog)
         except DeliveryFailed as exc:
             if keeper is not None:
                 keeper.delivery_failed()
             self._rewind(good, exc)
             return
-        if isinstance(result, StatefulResult) and keeper is not None:
-            keeper.delivered(result)  # the store follows the changelog, never leads it
+        self._delivered(good, result, took)
+
+    def _send(
+        self,
+        messages: list[Message],
+        result: BatchResult,
+        took: float,
+        outputs: list[Outgoing],
+        changelog: list[tuple[str, int, bytes, bytes | None]],
+    ) -> None:
+        """At-least-once, pipelined: the batch before this one is confirmed only now (its
+        acknowledgements came in while this one was processed), then this one is sent. If
+        the one before failed, this one is rewound with it (it was computed from its
+        listener states) and nothing of it is sent."""
+        if not self._confirm_sent(also=messages):
+            return
+        delivery = cast(PipelinedDelivery, self.delivery)
+        try:
+            delivery.send(outputs, changelog)
+        except DeliveryFailed as exc:
+            if self.listeners is not None:
+                self.listeners.delivery_failed()
+            self._rewind(messages, exc)
+            return
+        self._sent = _Sent(messages, result, took)
+
+    def _confirm_sent(self, also: Sequence[Message] = ()) -> bool:
+        """Confirm the batch in flight, if any. False: it failed, and it and `also` (the
+        batch processed after it) are rewound."""
+        sent, self._sent = self._sent, None
+        if sent is None:
+            return True
+        try:
+            cast(PipelinedDelivery, self.delivery).confirm(sent.messages)
+        except DeliveryFailed as exc:
+            if self.listeners is not None:
+                self.listeners.delivery_failed()
+            self._rewind([*sent.messages, *also], exc)
+            return False
+        self._delivered(sent.messages, sent.result, sent.took)
+        return True
+
+    def _delivered(self, messages: Sequence[Message], result: BatchResult, took: float) -> None:
+        if isinstance(result, StatefulResult) and self.listeners is not None:
+            self.listeners.delivered(result)  # the store follows the changelog, never leads it
         self._failures = 0
-        self._account(good, result, started)
+        self._account(messages, result, took)
 
     def _consume_error(self, message: Message) -> bool:
         """Count a consumer error; raise if fatal. Returns False: the message is not data."""
@@ -166,7 +227,7 @@ class Service:
         outputs.extend((s.dlq_topic, k, v, h) for k, v, h in result.dead_letters)
         return outputs
 
-    def _account(self, messages: Sequence[Message], result: BatchResult, started: float) -> None:
+    def _account(self, messages: Sequence[Message], result: BatchResult, took: float) -> None:
         m = self.metrics
         for (model, variant), count in result.by_variant.items():
             m.published.labels(model, variant).inc(count)
@@ -175,7 +236,6 @@ class Service:
         m.cache_lookups.inc(result.cache_lookups)
         m.cache_hits.inc(result.cache_hits)
         now = time.time()
-        took = time.monotonic() - started
         answered = sum(result.by_variant.values())
         for (_, variant), count in result.by_variant.items():
             m.processing.observe(took, count=count, label=variant)
@@ -245,7 +305,12 @@ class Service:
         log.info("assigned %s", [p.partition for p in partitions])
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
-        # Every batch is delivered before the next consume, so what was stored is all there is.
+        # The batch in flight is confirmed (or rewound) first; then what was stored is all
+        # there is.
+        try:
+            self._confirm_sent()
+        except KafkaException as exc:
+            log.warning("confirming the batch in flight at revoke failed: %s", exc)
         try:
             self.delivery.commit_now()
         except KafkaException as exc:

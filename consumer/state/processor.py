@@ -107,13 +107,15 @@ class StatefulProcessor:
         self.clock_ms = clock_ms
         self._near: dict[tuple[str, str], NearDuplicates] = {}
         self._quoted: dict[str, bytes] = {}
-        # Decoded states of the last `cached` listeners, as the store holds them: user id ->
-        # (partition, state, in the store). A batch updates its states in place, so the
-        # cache is only trusted once the batch that last touched it was delivered
-        # (`settled`); a failed or abandoned batch empties it (`forget`).
+        # Decoded states of the last `cached` listeners: user id -> (partition, state, in the
+        # store). `_pending`: the listeners of the batches processed but not yet delivered,
+        # oldest first (at-least-once delivers a batch while the next is processed); the
+        # next batch reads its listeners from them first, so it sees their updates. A batch
+        # updates its states in place, so a failed one empties both (`forget`): the batches
+        # after it are rewound with it and read the store again.
         self.cached = cached
         self._cache: dict[str, tuple[int, ListenerState, bool]] = {}
-        self._pending: dict[str, _Listener] | None = None
+        self._pending: deque[dict[str, _Listener]] = deque()
         self._unreadable = 0
 
     @property
@@ -123,11 +125,9 @@ class StatefulProcessor:
     def process(self, messages: Sequence[Message], sweep: bool = False) -> StatefulResult:
         result = StatefulResult()
         now = self.clock_ms()
-        if self._pending is not None:  # the batch before was neither settled nor forgotten
-            self.forget()
         listeners = self._load(self._decode(messages, result), now)
         result.unreadable = self._unreadable
-        self._pending = listeners
+        self._pending.append(listeners)
         generated_at = timestamp_now()
         while True:
             groups = self._round(listeners, result, now)
@@ -163,10 +163,11 @@ class StatefulProcessor:
     # The decoded-state cache.
 
     def settled(self, result: StatefulResult) -> None:
-        """The last batch was delivered and its writes are in the store: keep its states."""
-        listeners, self._pending = self._pending, None
-        if listeners is None:
+        """The oldest batch not yet delivered was, and its writes are in the store: keep its
+        states."""
+        if not self._pending:
             return
+        listeners = self._pending.popleft()
         cache = self._cache
         for user, listener in listeners.items():
             cache.pop(user, None)  # to the end: the most recently used
@@ -183,7 +184,7 @@ class StatefulProcessor:
     def forget(self) -> None:
         """Drop every decoded state: after a failed batch, and when partitions move."""
         self._cache.clear()
-        self._pending = None
+        self._pending.clear()
 
     # Decoding and loading.
 
@@ -228,7 +229,7 @@ class StatefulProcessor:
             store = self.stores.get(partition)
             missing = []
             for user in users:
-                hit = cache.get(user)
+                hit = self._in_flight(user) or cache.get(user)
                 if hit is not None and hit[0] == partition and store is not None:
                     state = hit[1] if hit[1].last_seen_ms >= horizon else ListenerState()
                     listeners[user] = _Listener(partition, user.encode(), state, hit[2])
@@ -252,6 +253,14 @@ class StatefulProcessor:
             listeners[_user(event)].queue.append((message, event))
         self._unreadable = unreadable
         return listeners
+
+    def _in_flight(self, user: str) -> tuple[int, ListenerState, bool] | None:
+        """The listener as the newest batch not yet delivered left it, if one holds it."""
+        for batch in reversed(self._pending):
+            listener = batch.get(user)
+            if listener is not None:
+                return listener.partition, listener.state, listener.existed or listener.changed
+        return None
 
     # Rounds.
 
@@ -459,6 +468,8 @@ class StatefulProcessor:
         """Tombstones for the listeners idle longer than --state-ttl."""
         horizon = now - self.policy.ttl_s * 1000
         touched = {listener.key for listener in listeners.values()}
+        for batch in self._pending:  # active in a batch not delivered yet: not idle
+            touched.update(listener.key for listener in batch.values())
         for partition in self.stores.partitions:
             store = self.stores.get(partition)
             assert store is not None

@@ -113,7 +113,9 @@ def test_a_refused_batch_is_rewound_and_retried_after_a_backoff_committing_nothi
     rig.add(6)
     rig.producer.refuse(1)
     started = rig.clock()
-    rig.run()
+    # The refusal shows when the batch is confirmed, at the first idle consume; the rig
+    # stops at the second.
+    rig.run(lambda: None)
     calls = rig.journal.calls("refused", "seek", "store_offsets", "commit", "acknowledged")
     # Nothing stored or committed between the refusal and the rewind to the first offsets.
     assert calls == ["refused", "seek", "seek", "seek", "acknowledged", "store_offsets", "commit"]
@@ -185,7 +187,8 @@ def test_a_new_model_set_takes_effect_before_the_next_batch_never_within_one():
     calls: list[int] = []
 
     def reload(current: ModelSet) -> ModelSet | None:
-        calls.append(len(rig.producer.acknowledged))  # how many answers were out by then
+        sent = rig.producer.queued + rig.producer.acknowledged
+        calls.append(len(sent))  # how many answers were sent by then
         return next(swaps, None)
 
     rig = Rig(batch_size=4, reload=reload)
@@ -194,7 +197,9 @@ def test_a_new_model_set_takes_effect_before_the_next_batch_never_within_one():
     rig.run()
     versions = [a["model_version"] for a in sorted(rig.answers(), key=lambda a: a["event_id"])]
     assert versions == ["knn-a"] * 4 + ["knn-b"] * 4
-    assert calls[:2] == [0, 4]  # asked before each batch, never while one is in hand
+    # Asked before each batch, never while one is being answered (the batch before may still
+    # be in flight: at-least-once confirms it while the next one is processed).
+    assert calls[:2] == [0, 4]
     assert rig.metric("encore_model_reloads_total") == {"": 1}
     assert rig.metric("encore_model_info") == {'default="true",model="knn",version="knn-b"': 1}
 
