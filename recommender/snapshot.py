@@ -24,7 +24,12 @@ import pandas as pd
 
 from recommender.catalog import Catalog
 from recommender.errors import CatalogError
-from recommender.features import audio_features, requested_features
+from recommender.features import (
+    EXTRA_FEATURES,
+    audio_features,
+    requested_features,
+    source_role,
+)
 from recommender.ingest import load_catalog
 
 log = logging.getLogger(__name__)
@@ -143,7 +148,7 @@ def check_features(
 ) -> None:
     """A compiled catalog serves the features it was compiled with: the `--features` asked
     for must be that set (or name its features), else `CatalogError` says how to recompile.
-    `audio` also matches an `auto` snapshot whose catalog had no extras (the same nine). A
+    `audio` and `auto` match each other where the catalog has no extra's column at all. A
     snapshot that does not record its set (written before it did) counts as `audio` when it
     holds the audio features alone, as `compile` then always loaded."""
     names = catalog.feature_names
@@ -154,7 +159,11 @@ def check_features(
     asked = _spec_text(feature_names)
     if asked == compiled or requested_features(asked) == names:
         return
-    if asked == "audio" and compiled == "auto" and names == audio_features(names):
+    # Where the catalog has no extra at all, `auto` and `audio` are the same features.
+    no_extras = names == audio_features(names) and not any(
+        source_role(f) in catalog.extra.columns for f in EXTRA_FEATURES
+    )
+    if {asked, compiled} == {"audio", "auto"} and no_extras:
         return
     raise CatalogError(
         f"{path} was compiled with --features {compiled} ({len(names)} features: "

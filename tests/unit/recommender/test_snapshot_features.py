@@ -105,11 +105,12 @@ def test_a_snapshot_serves_only_the_features_it_was_compiled_with(csv, tmp_path)
         load_catalog_cached(legacy, None, ("auto",))
 
 
-def test_an_auto_snapshot_without_extras_also_serves_audio(tmp_path):
+def test_without_extras_auto_and_audio_are_the_same_snapshot(tmp_path):
     path = tmp_path / "plain.csv"
     generate_catalog(200, seed=1).to_csv(path, index=False)
-    out = compiled(path, tmp_path)
-    assert load_catalog_cached(out, None, ("audio",)).feature_names == AUDIO_FEATURES
+    for compiled_with, asked in (("auto", "audio"), ("audio", "auto")):
+        out = compiled(path, tmp_path / compiled_with, "--features", compiled_with)
+        assert load_catalog_cached(out, None, (asked,)).feature_names == AUDIO_FEATURES
 
 
 def test_compile_refuses_a_label_column_the_catalog_lacks(csv, tmp_path, capsys):
