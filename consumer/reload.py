@@ -15,7 +15,8 @@ from consumer.serving import ModelSet
 from consumer.settings import Settings
 from recommender.artifacts import latest_version, load_or_train
 from recommender.catalog import BUNDLED_CATALOG, Catalog
-from recommender.errors import ArtifactMismatch, ArtifactNotFound, ModelError
+from recommender.errors import ArtifactMismatch, ArtifactNotFound, MissingColumn, ModelError
+from recommender.ingest.headers import label_columns
 from recommender.recommender import Recommender
 from recommender.registry import MODEL_NAMES, spec
 from recommender.search import HnswIndex, load_index
@@ -47,7 +48,9 @@ class ModelLoader:
         if self._catalog is None:
             path = self.settings.catalog or BUNDLED_CATALOG
             cache = self.settings.artifacts / CATALOG_CACHE
-            self._catalog = load_catalog_cached(path, cache, tuple(self.settings.features))
+            self._catalog = load_catalog_cached(
+                path, cache, tuple(self.settings.features), tuple(self.settings.label_column)
+            )
         return self._catalog
 
     def request_reload(self) -> None:
@@ -97,15 +100,43 @@ class ModelLoader:
                 s.train_missing,
                 build_in_place=True,
                 index_loader=loader,
+                options={name: self._training_options(name)},
             )[name]
         except ArtifactNotFound:
             raise self._missing(name) from None
+        except MissingColumn as exc:
+            if not spec(name).needs_labels:
+                raise
+            raise self._no_labels(name) from exc
         except ArtifactMismatch as exc:
             raise ModelError(f"{exc} (or start with --train-missing)") from exc
         # A graph saved with the artifact is used as is; otherwise search as configured.
         if s.index == "exact" or not isinstance(model.index, HnswIndex):
             model = model.with_search(s.index)
         return model
+
+    def _training_options(self, name: str) -> dict[str, object]:
+        """What `--train-missing` trains `name` with: `--label-column` for a label model."""
+        columns = self.settings.label_column
+        if not columns or not spec(name).needs_labels:
+            return {}
+        return {"label_column": columns[0], "extra_label_columns": tuple(columns[1:])}
+
+    def _no_labels(self, name: str) -> ModelError:
+        columns = self.settings.label_column or [str(spec(name).defaults["label_column"])]
+        have = self.catalog.extra.columns
+        missing = ", ".join(repr(c) for c in columns if c not in have)
+        hinted = label_columns(have, {})
+        if hinted:
+            choices = f"its label columns: {', '.join(hinted)}"
+        else:
+            choices = f"its other columns: {', '.join(map(str, have)) or 'none'}"
+        given = "" if self.settings.label_column else " (no --label-column given)"
+        return ModelError(
+            f"cannot train {name!r} (no artifact under {self.settings.artifacts} fits this "
+            f"catalog): the catalog has no label column {missing}{given}; start with "
+            f"--label-column COLUMN ({choices})"
+        )
 
     def _changed(self, current: ModelSet) -> bool:
         root = self.settings.artifacts

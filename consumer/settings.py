@@ -87,13 +87,19 @@ class Settings(KafkaSettings):
         "comma list",
     )
     models: Annotated[list[str], NoDecode] = Field(
-        ["knn"], description="Comma list of knn, knn-cosine, pca, autoencoder; first is default"
+        ["knn"],
+        description="Comma list of knn, knn-cosine, pca, autoencoder, supervised; first is default",
     )
     artifacts: Path = Field(Path("artifacts"), description="Trained model artifacts directory")
     index: Literal["auto", "exact", "hnsw"] = Field(
         "auto", description="Neighbour search: HNSW graph above 10,000 songs with auto"
     )
     train_missing: bool = Field(False, description="Train (and save) models with no artifact")
+    label_column: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="The label column --train-missing trains supervised on (default: genre); "
+        "repeatable, one softmax head each, as `python -m recommender train --label-column`",
+    )
     reload_interval_s: float = Field(5.0, gt=0, description="How often to look for new versions")
     k: int = Field(10, ge=1, le=100, description="Recommendations per event unless it asks")
     answer_cache: int = Field(
@@ -148,7 +154,7 @@ class Settings(KafkaSettings):
     def _duration(cls, value: object) -> object:
         return duration_s(value)
 
-    @field_validator("models", "features", "variant", mode="before")
+    @field_validator("models", "features", "variant", "label_column", mode="before")
     @classmethod
     def _split_models(cls, value: object) -> object:
         return _comma_list(value)
@@ -220,7 +226,7 @@ def build_parser(
 SettingsT = TypeVar("SettingsT", bound=Settings)
 
 # Flags given once per value (`--variant a=knn --variant b=pca`).
-REPEATABLE = frozenset({"variant"})
+REPEATABLE = frozenset({"variant", "label_column"})
 
 
 def settings_from_args(

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -197,12 +197,14 @@ def load_or_train(
     *,
     build_in_place: bool = False,
     index_loader: IndexLoader | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Recommender]:
     """The newest artifact of each model for this catalog, or else (the one policy for it):
 
     - a model with nothing to learn is built in place when `build_in_place` (never saved; its
       version is the same on every instance for the same catalog);
-    - with `train_missing`, any other model is trained and saved;
+    - with `train_missing`, any other model is trained (with `options[name]`, if given) and
+      saved;
     - otherwise `ArtifactNotFound` / `ArtifactMismatch` is raised.
     """
     models = {}
@@ -213,7 +215,7 @@ def load_or_train(
             if build_in_place and spec(name).builds_in_place:
                 models[name] = build(name, catalog, version=in_place_version(name, catalog))
             elif train_missing:
-                models[name] = build(name, catalog)
+                models[name] = build(name, catalog, dict((options or {}).get(name, {})))
                 save_artifact(models[name], root)
             else:
                 raise

@@ -24,7 +24,13 @@ import pandas as pd
 
 from recommender.catalog import Catalog
 from recommender.errors import CatalogError
-from recommender.ingest import read_catalog
+from recommender.features import (
+    EXTRA_FEATURES,
+    audio_features,
+    requested_features,
+    source_role,
+)
+from recommender.ingest import load_catalog
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +55,12 @@ def _unpack_text(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return out
 
 
-def save_snapshot(catalog: Catalog, path: Path) -> Path:
-    """Write atomically (temp file, then rename): a reader never sees half a snapshot."""
+def save_snapshot(catalog: Catalog, path: Path, feature_set: str | None = None) -> Path:
+    """Write atomically (temp file, then rename): a reader never sees half a snapshot.
+
+    `feature_set` is the `--features` value the catalog was loaded with (`auto`, `audio` or
+    a comma list), recorded so that a service asking for other features is told, not served
+    a different feature list than the CSV would give it (`check_features`)."""
     catalog = catalog.compacted()  # a live catalog: its living tracks only
     arrays: dict[str, np.ndarray] = {
         "features": catalog.features,
@@ -78,6 +88,8 @@ def save_snapshot(catalog: Catalog, path: Path) -> Path:
         "extra": extra_kinds,
         "fingerprint": catalog.fingerprint,
     }
+    if feature_set is not None:
+        meta["feature_set"] = _spec_text(feature_set)
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-", suffix=".npz")
@@ -92,6 +104,11 @@ def save_snapshot(catalog: Catalog, path: Path) -> Path:
 
 
 def load_snapshot(path: Path) -> Catalog:
+    return _load(path)[0]
+
+
+def _load(path: Path) -> tuple[Catalog, str | None]:
+    """The catalog and the feature set it was compiled with (None: not recorded)."""
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(data["meta"].tobytes())
         if meta.get("format") != FORMAT:
@@ -117,7 +134,42 @@ def load_snapshot(path: Path) -> Catalog:
         # Precomputed: normalising a million names is the slow part of a CSV load.
         catalog.__dict__["song_ids"] = np.asarray(data["song_ids"], dtype=np.int64)
         catalog.__dict__["fingerprint"] = meta["fingerprint"]
-    return catalog
+    recorded = meta.get("feature_set")
+    return catalog, recorded if isinstance(recorded, str) else None
+
+
+def _spec_text(features: str | tuple[str, ...] | list[str]) -> str:
+    requested = requested_features(features)
+    return requested if isinstance(requested, str) else ",".join(requested)
+
+
+def check_features(
+    path: Path, catalog: Catalog, recorded: str | None, feature_names: tuple[str, ...]
+) -> None:
+    """A compiled catalog serves the features it was compiled with: the `--features` asked
+    for must be that set (or name its features), else `CatalogError` says how to recompile.
+    `audio` and `auto` match each other where the catalog has no extra's column at all. A
+    snapshot that does not record its set (written before it did) counts as `audio` when it
+    holds the audio features alone, as `compile` then always loaded."""
+    names = catalog.feature_names
+    if recorded is not None:
+        compiled = recorded
+    else:
+        compiled = "audio" if names == audio_features(names) else ",".join(names)
+    asked = _spec_text(feature_names)
+    if asked == compiled or requested_features(asked) == names:
+        return
+    # Where the catalog has no extra at all, `auto` and `audio` are the same features.
+    no_extras = names == audio_features(names) and not any(
+        source_role(f) in catalog.extra.columns for f in EXTRA_FEATURES
+    )
+    if {asked, compiled} == {"audio", "auto"} and no_extras:
+        return
+    raise CatalogError(
+        f"{path} was compiled with --features {compiled} ({len(names)} features: "
+        f"{', '.join(names)}), not {asked}: recompile it with `python -m recommender catalog "
+        f"compile SOURCE --features {asked} --out {path}`, or ask for --features {compiled}"
+    )
 
 
 def file_digest(path: Path) -> str:
@@ -129,30 +181,45 @@ def file_digest(path: Path) -> str:
 
 
 def load_catalog_cached(
-    path: Path, cache_dir: Path | None, feature_names: tuple[str, ...] = ("audio",)
+    path: Path,
+    cache_dir: Path | None,
+    feature_names: tuple[str, ...] = ("audio",),
+    label_columns: tuple[str, ...] = (),
 ) -> Catalog:
-    """A snapshot file loads directly; a CSV loads through its cached snapshot when there is
-    one for this exact content and feature list (else it is parsed, and the snapshot written)."""
+    """A snapshot file loads directly (if it was compiled with `feature_names`); a CSV loads
+    through its cached snapshot when there is one for this exact content, feature list and
+    label columns (else it is parsed, and the snapshot written). `label_columns`: columns
+    merged per song like the genre columns loading recognises by itself (see `load_catalog`)."""
     path = Path(path)
     if not path.is_file():
         raise CatalogError(f"catalog file not found: {path}")
     if path.name.endswith(SUFFIX):
         try:
-            return load_snapshot(path)
+            catalog, recorded = _load(path)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise CatalogError(f"cannot read catalog snapshot {path}: {exc}") from exc
+        check_features(path, catalog, recorded, feature_names)
+        return catalog
+
+    def parse() -> Catalog:
+        return load_catalog(path, feature_names, extra_label_columns=label_columns).catalog
+
     if cache_dir is None:
-        return read_catalog(path, feature_names)
-    key = hashlib.sha256(f"{file_digest(path)}:{','.join(feature_names)}".encode()).hexdigest()
+        return parse()
+    # Label columns join the key only when given, so existing caches keep their names.
+    labels = f":{','.join(label_columns)}" if label_columns else ""
+    key = hashlib.sha256(
+        f"{file_digest(path)}:{','.join(feature_names)}{labels}".encode()
+    ).hexdigest()
     cached = Path(cache_dir) / f"{key[:24]}{SUFFIX}"
     if cached.is_file():
         try:
             return load_snapshot(cached)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable catalog snapshot %s: %s", cached, exc)
-    catalog = read_catalog(path, feature_names)
+    catalog = parse()
     try:
-        save_snapshot(catalog, cached)
+        save_snapshot(catalog, cached, ",".join(feature_names))
     except OSError as exc:  # a read-only cache only costs the next start time
         log.warning("cannot write catalog snapshot %s: %s", cached, exc)
     return catalog

@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from recommender.commands import from_audio
-from recommender.ingest import HeaderError, load_catalog, read_catalog
+from recommender.errors import CatalogError
+from recommender.features import DEFAULT_FEATURE_SET
+from recommender.ingest import HeaderError, load_catalog
 from recommender.ingest.report import describe
 from recommender.snapshot import SUFFIX, save_snapshot
 from recommender.training.synthetic import FEATURE_MODEL, fit_feature_model, generate_catalog
@@ -35,6 +37,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     compile_.add_argument("path", type=Path)
     compile_.add_argument("--out", type=Path, required=True, help=f"a file ending {SUFFIX}")
+    compile_.add_argument(
+        "--features",
+        default=DEFAULT_FEATURE_SET,
+        help="auto (the nine audio features and every extra the catalog has), audio (the "
+        "nine), or a comma list, as train, evaluate and the service take it; a service "
+        "started from the snapshot must ask for the same (default: auto)",
+    )
+    compile_.add_argument(
+        "--label-column",
+        action="append",
+        default=[],
+        help="a label column to keep merged per song like the genre columns (which are kept "
+        "anyway), e.g. for `train --model supervised --label-column`; repeatable",
+    )
     compile_.set_defaults(handler=_compile)
 
     generate = actions.add_parser("generate", help="write a synthetic catalog CSV")
@@ -65,9 +81,22 @@ def _inspect(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     if not args.out.name.endswith(SUFFIX):
         raise SystemExit(f"--out must end with {SUFFIX}")
-    catalog = read_catalog(args.path)
-    save_snapshot(catalog, args.out)
-    print(f"wrote {len(catalog)} tracks ({len(catalog.canonical_rows)} songs) to {args.out}")
+    features = tuple(f.strip() for f in args.features.split(",") if f.strip())
+    result = load_catalog(args.path, features, extra_label_columns=args.label_column)
+    missing = [c for c in args.label_column if c not in result.catalog.extra.columns]
+    if missing:
+        raise CatalogError(
+            f"{args.path} has no label column {', '.join(map(repr, missing))}; "
+            f"its columns: {', '.join(map(str, result.catalog.extra.columns))}"
+        )
+    catalog = result.catalog
+    save_snapshot(catalog, args.out, ",".join(features))
+    labels = ", ".join(result.label_columns) or "none"
+    print(
+        f"wrote {len(catalog)} tracks ({len(catalog.canonical_rows)} songs) to {args.out}: "
+        f"{len(catalog.feature_names)} features ({', '.join(catalog.feature_names)}); "
+        f"label columns {labels}"
+    )
     return 0
 
 
