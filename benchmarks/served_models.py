@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -41,12 +40,12 @@ from safetensors.numpy import load_file
 
 from benchmarks.catalogs import REAL, synthetic
 from benchmarks.load import seed_rows
-from benchmarks.service import Bench, Run, answer_rate, cpu_seconds, on_fresh_broker
+from benchmarks.service import Bench, Run, on_fresh_broker
 from producer.events import encode, selection
 from recommender.artifacts import ENCODED, latest_version
 from recommender.catalog import Catalog
 from recommender.ingest import read_catalog
-from tests.harness import ServiceProcess, produce, read_topic, wait_until
+from tests.harness import ServiceProcess, produce
 
 K = 10
 WIDE_GROUPS = 19  # 6 synthetic genres x 19 groups = 114 labels
@@ -122,16 +121,7 @@ class ServedBench(Bench):
              *self.service_args],
             log_dir=self.work,
         )  # fmt: skip
-        load = os.getloadavg()[0]
-        try:
-            service.start(wait_ready_s=None)
-            wait_until(service.ready, 600, f"service ready\n{service.log_tail()}", step_s=0.01)
-            pid = service.process.pid  # type: ignore[union-attr]
-            cpu = cpu_seconds(pid)
-            answers = read_topic(self.servers, topics[1], len(batch), timeout_s=900)
-            cpu = cpu_seconds(pid) - cpu
-        finally:
-            service.stop()
+        answers, run = self.drain(service, topics[1], len(batch))
         decoded = [json.loads(m.value()) for m in answers]
         wrong = [a for a in decoded if a["model"] != served.model or len(a["items"]) != K]
         if len(answers) != len(batch) or wrong:
@@ -139,12 +129,7 @@ class ServedBench(Bench):
                 f"{served.label}: {len(answers)} answers of {len(batch)}, {len(wrong)} not "
                 f"{K} items from {served.model!r}; log {service.log_path}"
             )
-        return Run(
-            len(answers),
-            answer_rate(answers),
-            cpu_us_per_event=cpu / len(answers) * 1e6,
-            load_average=load,
-        )
+        return run
 
 
 def _dims(root: Path, model: str) -> int:

@@ -118,6 +118,27 @@ class Bench:
         create_topics(self.servers, names, partitions=self.partitions)
         return names
 
+    def drain(self, service: ServiceProcess, output: str, expected: int) -> tuple[list[Any], Run]:
+        """Start `service` on its pre-loaded input and read its `expected` answers from
+        `output`: the answers, and the run (answer rate, CPU per event after ready, load)."""
+        load = os.getloadavg()[0]
+        try:
+            service.start(wait_ready_s=None)
+            wait_until(service.ready, 600, f"ready\n{service.log_tail()}", step_s=0.01)
+            pid = service.process.pid  # type: ignore[union-attr]
+            cpu = cpu_seconds(pid)
+            answers = read_topic(self.servers, output, expected, timeout_s=900)
+            cpu = cpu_seconds(pid) - cpu
+        finally:
+            service.stop()
+        run = Run(
+            len(answers),
+            answer_rate(answers),
+            cpu_us_per_event=cpu / max(len(answers), 1) * 1e6,
+            load_average=load,
+        )
+        return answers, run
+
     def train(self, case: Case) -> Path:
         root = self.work / "artifacts" / case.label
         started = time.monotonic()

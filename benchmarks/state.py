@@ -30,7 +30,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from benchmarks.catalogs import REAL, synthetic
 from benchmarks.load import seed_rows
-from benchmarks.service import Bench, Run, answer_rate, cpu_seconds, on_fresh_broker
+from benchmarks.service import Bench, Run, on_fresh_broker
 from consumer.state.changelog import CHANGELOG_CONFIG, Restorer
 from consumer.state.codec import ListenerState, encode_state, event_key
 from consumer.state.store import Stores
@@ -43,7 +43,6 @@ from tests.harness import (
     client_config,
     produce,
     read_topic,
-    wait_until,
 )
 
 LISTENERS = 10_000
@@ -77,22 +76,7 @@ class StateBench(Bench):
         topics = self.topics()
         produce(self.servers, topics[0], batch)
         service = self.service(topics, case, root, *args)
-        load = os.getloadavg()[0]
-        try:
-            service.start(wait_ready_s=None)
-            wait_until(service.ready, 600, f"ready\n{service.log_tail()}", step_s=0.01)
-            pid = service.process.pid  # type: ignore[union-attr]
-            cpu = cpu_seconds(pid)
-            answers = read_topic(self.servers, topics[1], len(batch), timeout_s=900)
-            cpu = cpu_seconds(pid) - cpu
-        finally:
-            service.stop()
-        return Run(
-            len(answers),
-            answer_rate(answers),
-            cpu_us_per_event=cpu / max(len(answers), 1) * 1e6,
-            load_average=load,
-        )
+        return self.drain(service, topics[1], len(batch))[1]
 
     @on_fresh_broker
     def latency(
