@@ -116,7 +116,6 @@ class StatefulProcessor:
         self.cached = cached
         self._cache: dict[str, tuple[int, ListenerState, bool]] = {}
         self._pending: deque[dict[str, _Listener]] = deque()
-        self._unreadable = 0
 
     @property
     def models(self) -> ModelSet:
@@ -125,8 +124,7 @@ class StatefulProcessor:
     def process(self, messages: Sequence[Message], sweep: bool = False) -> StatefulResult:
         result = StatefulResult()
         now = self.clock_ms()
-        listeners = self._load(self._decode(messages, result), now)
-        result.unreadable = self._unreadable
+        listeners, result.unreadable = self._load(self._decode(messages, result), now)
         self._pending.append(listeners)
         generated_at = timestamp_now()
         while True:
@@ -216,8 +214,9 @@ class StatefulProcessor:
 
     def _load(
         self, events: list[tuple[Message, _Seed | SongFeedback]], now: int
-    ) -> dict[str, _Listener]:
-        """One multi-get per partition of the batch's listeners; expired states start over."""
+    ) -> tuple[dict[str, _Listener], int]:
+        """The batch's listeners: from the batches in flight, the cache, or one multi-get per
+        partition. Expired states start over, and so do unreadable ones (their count)."""
         wanted: dict[int, dict[str, None]] = defaultdict(dict)
         for message, event in events:
             wanted[message.partition() or 0][_user(event)] = None
@@ -251,8 +250,7 @@ class StatefulProcessor:
                 listeners[user] = _Listener(partition, key, state, value is not None)
         for message, event in events:
             listeners[_user(event)].queue.append((message, event))
-        self._unreadable = unreadable
-        return listeners
+        return listeners, unreadable
 
     def _in_flight(self, user: str) -> tuple[int, ListenerState, bool] | None:
         """The listener as the newest batch not yet delivered left it, if one holds it."""
