@@ -1,8 +1,10 @@
 # Encore service image (also runs the HTTP API: `python -m web`). Build: docker build -t encore .
 # `pip install .` is the serving install: no torch, no scikit-learn, no test harness. Train
 # models elsewhere (`pip install 'encore[train]'`, `python -m recommender train`) and mount the
-# artifacts at /app/artifacts.
+# artifacts at /app/artifacts. `--build-arg EXTRAS=audio` adds audio uploads (librosa: about
+# 150 MB more); docker-compose.yml builds the web image with it.
 FROM python:3.11-slim
+ARG EXTRAS=
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 
@@ -14,7 +16,8 @@ COPY recommender ./recommender
 COPY schemas ./schemas
 COPY embedded ./embedded
 COPY web ./web
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 encore
+COPY audio ./audio
+RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}" && useradd --system --uid 10001 encore
 USER encore
 
 # In a container the metrics endpoint must listen beyond loopback.

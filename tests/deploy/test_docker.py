@@ -43,13 +43,16 @@ def test_compose_service_reaches_kafka_and_is_scraped():
 
 def test_dockerfile_copies_every_package_and_runs_the_service():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("consumer", "producer", "recommender", "schemas", "web"):
+    for package in ("consumer", "producer", "recommender", "schemas", "web", "audio"):
         assert f"COPY {package} ./{package}" in dockerfile
     assert 'ENTRYPOINT ["python", "-m", "consumer"]' in dockerfile
-    # The image is the serving install: no extra (so no torch), no tests or benchmarks.
+    # The image is the serving install: no extra by default (so no torch), at most the
+    # EXTRAS build argument's (compose gives the web image `audio`), no tests or benchmarks.
     runs = [line for line in dockerfile.splitlines() if line.startswith("RUN")]
-    assert any("pip install --no-cache-dir . " in line for line in runs)
-    assert not [line for line in runs if "torch" in line or ".[" in line]
+    assert any('pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"' in line for line in runs)
+    assert "ARG EXTRAS=\n" in dockerfile
+    assert not [line for line in runs if "torch" in line or "train" in line]
+    assert COMPOSE["services"]["web"]["build"]["args"] == {"EXTRAS": "audio"}
     assert "COPY tests" not in dockerfile and "COPY benchmarks" not in dockerfile
 
 
