@@ -169,7 +169,10 @@ def test_the_page_uploads_plays_and_recommends(web: str, tmp_path: Path, upload_
         shown = [
             e.get_attribute("data-track-id") for e in driver.find_elements(By.CSS_SELECTOR, items)
         ]
-        assert [genres[t] for t in shown[:2]] == ["chiptune", "chiptune"], shown
+        # The API follows the catalog topic, so the module's earlier uploads may be among the
+        # neighbours too; the nearest catalog songs are what the style is judged by.
+        known = [t for t in shown if t in genres]
+        assert [genres[t] for t in known[:2]] == ["chiptune", "chiptune"], shown
         assert "Page Upload" in driver.find_element(By.ID, "uploaded-name").text
     finally:
         driver.quit()
