@@ -19,6 +19,11 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 
+def consumed(value: bytes, key: bytes | None = b"u1", topic: str = "song-selected") -> Message:
+    """One message as a batch reads it from the consumer (partition 0, offset 0)."""
+    return Message(topic=topic, partition=0, offset=0, key=key, value=value)
+
+
 class Journal(list):
     """(call, detail) tuples in the order the clients saw them."""
 

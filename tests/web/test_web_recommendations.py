@@ -4,43 +4,19 @@ the body limit and the problem answers for bad input."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
+from fakes.kafka import consumed
 from web_api import TOKEN, Api, make_api, problem
 
 from consumer.batch import BatchProcessor
 from schemas import Recommendations, SongSelected
 
 
-@dataclass
-class KafkaMessage:
-    _key: bytes
-    _value: bytes
-
-    def key(self) -> bytes:
-        return self._key
-
-    def value(self) -> bytes:
-        return self._value
-
-    def topic(self) -> str:
-        return "song-selected"
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return 0
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        return []
-
-
 def kafka_answer(api: Api, event: dict[str, object]) -> dict[str, object]:
     """What the service publishes for `event`: BatchProcessor on a fresh copy of the set."""
     processor = BatchProcessor(api.models, default_k=5, max_event_bytes=64 * 1024)
-    result = processor.process([KafkaMessage(b"u1", json.dumps(event).encode())])
+    result = processor.process([consumed(json.dumps(event).encode())])
     assert result.recommendations, result.dead_letters
     return json.loads(result.recommendations[0][1])
 

@@ -7,11 +7,11 @@ import contextlib
 import io
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from fakes.kafka import consumed
 
 pytest.importorskip("librosa")
 
@@ -27,31 +27,6 @@ from schemas import Recommendations
 
 PER_STYLE = 4
 MODELS = ("knn", "knn-cosine", "pca", "autoencoder", "supervised")
-
-
-@dataclass
-class Message:
-    """What a batch reads from a consumed message."""
-
-    _value: bytes
-
-    def key(self) -> bytes:
-        return b"u1"
-
-    def value(self) -> bytes:
-        return self._value
-
-    def topic(self) -> str:
-        return "song-selected"
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return 0
-
-    def headers(self) -> None:
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +94,7 @@ def test_every_model_trains_and_serves_a_feature_seed_on_it(
     features["tempo"] += 1.0
     features["duration_ms"] = 3000.0
     event = {"event_id": "e1", "user_id": "u1", "features": features, "k": 3}
-    result = BatchProcessor(models, 10, 64 * 1024).process([Message(json.dumps(event).encode())])
+    result = BatchProcessor(models, 10, 64 * 1024).process([consumed(json.dumps(event).encode())])
     assert not result.dead_letters, result.dead_letters
     (answer,) = [Recommendations.model_validate_json(v) for _, v in result.recommendations]
     assert len(answer.items) == 3
@@ -132,7 +107,7 @@ def test_a_seed_with_only_tempo_and_loudness_is_answered(extracted) -> None:
     _, out, _ = extracted
     models = ModelLoader(Settings(catalog=out, models=["knn"])).load()
     event = {"event_id": "e2", "user_id": "u1", "features": {"tempo": 126.0, "loudness": -12.0}}
-    result = BatchProcessor(models, 5, 64 * 1024).process([Message(json.dumps(event).encode())])
+    result = BatchProcessor(models, 5, 64 * 1024).process([consumed(json.dumps(event).encode())])
     (answer,) = [Recommendations.model_validate_json(v) for _, v in result.recommendations]
     assert len(answer.items) == 5 and "mfcc_1_mean" in (answer.imputed or [])
 
