@@ -13,7 +13,7 @@ import json
 
 from pydantic import ValidationError
 
-from consumer.decode import Rejected
+from consumer.decode import Rejected, classify
 from recommender.live import TrackUpsert
 from schemas import CatalogTrack, DeadLetterReason
 
@@ -56,7 +56,7 @@ def decode_record(
     try:
         track = CatalogTrack.model_validate_json(value)
     except ValidationError as exc:
-        return _classify(exc)
+        return classify(exc, "track")
     if track.track_id != track_id:
         return Rejected(
             DeadLetterReason.INVALID_SCHEMA,
@@ -75,13 +75,3 @@ def _unquoted(key: str) -> str:
         if isinstance(text, str) and text:
             return text
     return key
-
-
-def _classify(exc: ValidationError) -> Rejected:
-    errors = exc.errors(include_url=False, include_input=False)
-    if any(e["type"] == "json_invalid" for e in errors):
-        return Rejected(DeadLetterReason.INVALID_JSON, errors[0]["msg"])
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'track'}: {e['msg']}" for e in errors[:5]
-    )
-    return Rejected(DeadLetterReason.INVALID_SCHEMA, detail)

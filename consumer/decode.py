@@ -43,15 +43,17 @@ def decode_as(
     try:
         return model.model_validate_json(value)
     except ValidationError as exc:
-        return _classify(exc)
+        return classify(exc)
 
 
-def _classify(exc: ValidationError) -> Rejected:
+def classify(exc: ValidationError, subject: str = "event") -> Rejected:
+    """Why pydantic refused a message: invalid JSON, or the first five schema errors, each
+    at its field (`subject` names the whole message)."""
     errors = exc.errors(include_url=False, include_input=False)
     if any(e["type"] == "json_invalid" for e in errors):
         return Rejected(DeadLetterReason.INVALID_JSON, errors[0]["msg"])
     detail = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in errors[:5]
+        f"{'.'.join(str(p) for p in e['loc']) or subject}: {e['msg']}" for e in errors[:5]
     )
     return Rejected(DeadLetterReason.INVALID_SCHEMA, detail)
 
