@@ -23,44 +23,16 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
 
-from embedded.broker import LocalBroker, free_port
+from embedded.broker import LocalBroker
 from recommender.ingest import read_catalog
-from tests.harness import ServiceProcess, create_topics, wait_until
+from tests.harness import ServiceProcess, create_topics, wait_until, web_process
 
 GENERATE = [sys.executable, "-m", "recommender", "catalog", "generate"]
-
-
-@contextmanager
-def web_process(args: list[str], log: Path, wait_kafka: bool = False) -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "web", "--port", str(port), *args]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"web exited {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if not httpx.get(f"{url}/readyz", timeout=2).is_success:
-                return False
-            return not wait_kafka or bool(httpx.get(f"{url}/v1/status").json()["kafka"])
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(ready, 300, "the API ready")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -156,7 +128,7 @@ def click_to_answer(
 def _clicks(args: list[str], work: Path, seeds: list[str], selections: int) -> dict[str, float]:
     arrived: dict[str, float] = {}
     opened = threading.Event()
-    with web_process(args, work / "web.log", wait_kafka=True) as url:
+    with web_process(args, work / "web.log", wait_kafka=True, timeout_s=300) as url:
 
         def listen() -> None:
             stream_url = f"{url}/v1/listeners/bench/recommendations"
@@ -208,7 +180,7 @@ def main() -> int:
         print(f"catalog: {len(ids)} tracks; cores: {os.cpu_count()}; load average {load:.1f}")
         if not args.skip_sync:
             web_args = [*models_args(catalog, work), "--bootstrap-servers", "127.0.0.1:1"]
-            with web_process(web_args, work / "web-sync.log") as url:
+            with web_process(web_args, work / "web-sync.log", timeout_s=300) as url:
                 closed_loop(url, seeds, 4, 100)  # warm up
                 for clients in (1, 32):
                     per_client = max(1, args.requests // clients)

@@ -12,11 +12,13 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
@@ -48,6 +50,43 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout_s}s waiting for {what}")
         time.sleep(step_s)
+
+
+@contextmanager
+def web_process(
+    args: Sequence[str], log: Path, *, wait_kafka: bool = False, timeout_s: float = 60.0
+) -> Iterator[str]:
+    """`python -m web` with `args` on a free port (instance id `web-<port>`), its output in
+    `log`; yields its URL once `/readyz` answers and, with `wait_kafka`, it reads the output
+    topic. Terminated on the way out (killed if it does not stop)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "web", "--port", str(port), "--instance-id", f"web-{port}", *args,
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"web exited {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if not httpx.get(f"{url}/readyz", timeout=2).is_success:
+                return False
+            return not wait_kafka or bool(httpx.get(f"{url}/v1/status", timeout=2).json()["kafka"])
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(ready, timeout_s, "the API ready" + (" and reading Kafka" if wait_kafka else ""))
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def create_topics(servers: Servers, names: Iterable[str], partitions: int = 3) -> None:

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import inspect
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
-from harness import ServiceProcess, client_config, create_topics, wait_until
+from harness import ServiceProcess, client_config, create_topics, web_process
 
-from embedded.broker import LocalBroker, free_port
+from embedded.broker import LocalBroker
 
 EXTERNAL = os.environ.get("ENCORE_TEST_BROKERS", "").strip()
 NOT_OURS = (
@@ -126,34 +123,9 @@ def web(
 ) -> Iterator[str]:
     """`python -m web` on this test's topics; its URL once ready and reading the output topic."""
     input_topic, output_topic, _ = topics
-    port = free_port()
-    log = tmp_path / "web.log"
-    command = [
-        sys.executable, "-m", "web",
+    args = [
         "--bootstrap-servers", broker.bootstrap_servers,
-        "--input-topic", input_topic, "--output-topic", output_topic,
-        "--port", str(port), "--instance-id", f"web-{port}", *web_args,
+        "--input-topic", input_topic, "--output-topic", output_topic, *web_args,
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"web exited {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            status = httpx.get(f"{url}/v1/status", timeout=2).json()
-            return bool(status["kafka"]) and httpx.get(f"{url}/readyz", timeout=2).is_success
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(ready, 60, "the API ready and reading the output topic")
+    with web_process(args, tmp_path / "web.log", wait_kafka=True) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -26,9 +26,9 @@ from harness import (
     read_topic,
     reader,
     wait_until,
+    web_process,
 )
 
-from embedded.broker import free_port
 from kafkaio.config import KafkaConnection
 from producer.events import encode, selection
 from recommender.catalog import BUNDLED_CATALOG
@@ -117,32 +117,14 @@ def tracks_metric(service) -> float:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def web_api(broker, topics, catalog_topics, tmp_path: Path) -> Iterator[str]:
-    """`python -m web` following this test's catalog topic, with an admin token."""
-    port = free_port()
-    log = tmp_path / "web.log"
-    command = [
-        sys.executable, "-m", "web", "--bootstrap-servers", broker.bootstrap_servers,
-        "--input-topic", topics[0], "--output-topic", topics[1], "--port", str(port),
-        "--instance-id", f"web-{port}", "--admin-token", ADMIN, *catalog_args(catalog_topics),
+    """`python -m web` following this test's catalog topic, with an admin token; ready
+    once the topic is replayed."""
+    args = [
+        "--bootstrap-servers", broker.bootstrap_servers, "--input-topic", topics[0],
+        "--output-topic", topics[1], "--admin-token", ADMIN, *catalog_args(catalog_topics),
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"web exited {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            return httpx.get(f"{url}/readyz", timeout=2).is_success
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(ready, 60, "the API ready with the catalog topic replayed")
+    with web_process(args, tmp_path / "web.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(15)
 
 
 def test_a_new_track_is_recommended_within_a_second_under_load_and_a_tombstone_is_final(
