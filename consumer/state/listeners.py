@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 
-from consumer.state.codec import CODE_ACTIONS, ListenerState, event_key
+from consumer.state.codec import CODE_ACTIONS, ListenerState
 from recommender.profile import DEFAULT_HALF_LIFE
 
 DAY_S = 86_400.0
@@ -40,40 +40,13 @@ def stamp_ms(timestamp: datetime | int | None, fallback_ms: int) -> int:
     return fallback_ms
 
 
-@dataclass(frozen=True, slots=True)
-class Withheld:
-    """Track ids an answer must not hold: `heard` (history and recent answers, withheld by
-    exclude_heard) and `disliked` (always)."""
-
-    heard: list[str]
-    disliked: list[str]
-
-
-def withheld(
-    state: ListenerState,
-    event_id: str,
-    exclude_heard: bool,
-    fresh: bool,
-    shown: int,
-    key: bytes | None = None,
-) -> Withheld:
-    """What the answer to selection `event_id` withholds: the state as it was just before
-    that selection (the same for its replay). `key`: its `event_key`, when known."""
-    cut, answers = _before(state, key or event_key(event_id))
-    heard: list[str] = []
-    if exclude_heard:
-        heard = [t for t in state.tracks[:cut] if t]
-        if fresh and shown:
-            for _, tracks in state.shown[:answers][-shown:]:
-                heard.extend(tracks)
-    return Withheld(heard, _disliked(state, cut))
-
-
 def withheld_rows(
     state: ListenerState, key: bytes, exclude_heard: bool, fresh: bool, shown: int
 ) -> tuple[list[int], list[str]]:
-    """`withheld`, as catalog rows (of `state.rows_of`, which must be set; -1 for songs not
-    in it) for the heard songs, and the disliked track ids."""
+    """What the answer to selection `key` (an `event_key`) withholds, from the state as it
+    was just before that selection (the same for its replay): the heard songs (history and,
+    with `fresh`, the last `shown` answers; none without `exclude_heard`) as catalog rows of
+    `state.rows_of`, which must be set (-1: not in it), and the disliked track ids (always)."""
     cut, answers = _before(state, key)
     rows: list[int] = []
     if exclude_heard:

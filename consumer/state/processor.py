@@ -354,12 +354,10 @@ class StatefulProcessor:
         blend, weight = None, 0.0
         name: str = served.recommender.name
         if event.seed_mode == "session":
-            recommender = served.recommender
-            stored = state.profiles.get(profile_key(name, recommender.version))
-            if stored is not None and stored[0] > 0:
-                vector = np.frombuffer(stored[1], np.float32)
-                if len(vector) == recommender.catalog_embedding.shape[1]:
-                    blend, weight = vector, event.session_weight
+            width = served.recommender.catalog_embedding.shape[1]
+            profile = state.profile(profile_key(name, served.recommender.version), width)
+            if profile.weight > 0:
+                blend, weight = profile.vector, event.session_weight
         pending.append(_Pending(seed, served, shape, rows, disliked, blend, weight))
         seed.personal = True
         if replay:

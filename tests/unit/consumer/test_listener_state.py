@@ -19,7 +19,7 @@ from consumer.state.codec import (
     event_key,
     last_seen_ms,
 )
-from consumer.state.listeners import StatePolicy, withheld
+from consumer.state.listeners import StatePolicy, withheld_rows
 from consumer.state.processor import StatefulProcessor, StatefulResult
 from consumer.state.store import PartitionStore, Stores
 from consumer.state.variants import Variants
@@ -290,10 +290,11 @@ def test_a_replayed_selection_withholds_what_it_withheld_the_first_time():
     for i in range(5):
         state.record(f"s{i}", TRACKS[i], "select", i, 50)
         state.shown.append((event_key(f"s{i}"), [TRACKS[100 + i]]))
-    again = withheld(state, "s2", True, True, 3)
-    assert again.heard == [TRACKS[0], TRACKS[1], TRACKS[100], TRACKS[101]]
-    latest = withheld(state, "s9", True, True, 3)
-    assert latest.heard == [*TRACKS[:5], TRACKS[102], TRACKS[103], TRACKS[104]]
+    state.locate(CATALOG, CATALOG.index)
+    again, _ = withheld_rows(state, event_key("s2"), True, True, 3)
+    assert [TRACKS[r] for r in again] == [TRACKS[0], TRACKS[1], TRACKS[100], TRACKS[101]]
+    latest, _ = withheld_rows(state, event_key("s9"), True, True, 3)
+    assert [TRACKS[r] for r in latest] == [*TRACKS[:5], TRACKS[102], TRACKS[103], TRACKS[104]]
 
 
 def test_a_new_model_version_starts_the_profile_over():
