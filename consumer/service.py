@@ -158,9 +158,7 @@ class Service:
         try:
             self.delivery.deliver(good, outputs, changelog)
         except DeliveryFailed as exc:
-            if keeper is not None:
-                keeper.delivery_failed()
-            self._rewind(good, exc)
+            self._failed(good, exc)
             return
         self._delivered(good, result, took)
 
@@ -182,9 +180,7 @@ class Service:
         try:
             delivery.send(outputs, changelog)
         except DeliveryFailed as exc:
-            if self.listeners is not None:
-                self.listeners.delivery_failed()
-            self._rewind(messages, exc)
+            self._failed(messages, exc)
             return
         self._sent = _Sent(messages, result, took)
 
@@ -197,12 +193,17 @@ class Service:
         try:
             cast(PipelinedDelivery, self.delivery).confirm(sent.messages)
         except DeliveryFailed as exc:
-            if self.listeners is not None:
-                self.listeners.delivery_failed()
-            self._rewind([*sent.messages, *also], exc)
+            self._failed([*sent.messages, *also], exc)
             return False
         self._delivered(sent.messages, sent.result, sent.took)
         return True
+
+    def _failed(self, messages: Sequence[Message], exc: DeliveryFailed) -> None:
+        """Nothing of `messages` is committed: the listener states they moved are dropped,
+        and they are read again after a backoff."""
+        if self.listeners is not None:
+            self.listeners.delivery_failed()
+        self._rewind(messages, exc)
 
     def _delivered(self, messages: Sequence[Message], result: BatchResult, took: float) -> None:
         if isinstance(result, StatefulResult) and self.listeners is not None:

@@ -87,6 +87,11 @@ class _Listener:
     changed: bool = False
     queue: deque[tuple[Message, _Seed | SongFeedback]] = field(default_factory=deque)
 
+    @property
+    def stored(self) -> bool:
+        """The store holds this listener once the batch is delivered."""
+        return self.existed or self.changed
+
 
 class StatefulProcessor:
     def __init__(
@@ -169,7 +174,7 @@ class StatefulProcessor:
         cache = self._cache
         for user, listener in listeners.items():
             cache.pop(user, None)  # to the end: the most recently used
-            cache[user] = (listener.partition, listener.state, listener.existed or listener.changed)
+            cache[user] = (listener.partition, listener.state, listener.stored)
         for changes in result.writes.values():
             for key, value in changes.items():
                 if value is None:  # a tombstone
@@ -257,7 +262,7 @@ class StatefulProcessor:
         for batch in reversed(self._pending):
             listener = batch.get(user)
             if listener is not None:
-                return listener.partition, listener.state, listener.existed or listener.changed
+                return listener.partition, listener.state, listener.stored
         return None
 
     # Rounds.
