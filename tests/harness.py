@@ -81,12 +81,17 @@ def web_process(
         wait_until(ready, timeout_s, "the API ready" + (" and reading Kafka" if wait_kafka else ""))
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process, 30)
+
+
+def terminate(process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout_s`."""
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def create_topics(servers: Servers, names: Iterable[str], partitions: int = 3) -> None:

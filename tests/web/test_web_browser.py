@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from chromium import MISSING, NOT_INSTALLED, chromium_session
+from harness import terminate
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -81,12 +82,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     try:
         yield Web(f"http://127.0.0.1:{port}", process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process, 15)
 
 
 @pytest.fixture(scope="module")
