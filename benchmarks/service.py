@@ -25,11 +25,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from benchmarks.catalogs import Case
+from benchmarks.floor import READY as ECHO_READY
 from benchmarks.load import seed_rows, selections
 from embedded.broker import LocalBroker
 from recommender.catalog import Catalog
 from tests.harness import (
     PacedProducer,
+    Servers,
     ServiceProcess,
     create_topics,
     http_get,
@@ -83,6 +85,26 @@ def answer_rate(messages: list) -> float:  # type: ignore[type-arg]
     stamps = sorted(m.timestamp()[1] for m in messages)
     span_s = max(stamps[-1] - stamps[0], 1) / 1000
     return (len(stamps) - 1) / span_s
+
+
+def paced_delays(
+    servers: Servers, topics: tuple[str, ...], events: list[tuple[bytes, bytes]], rate: float
+) -> np.ndarray:
+    """Offer `events` (JSON with an event_id) on topics[0] at `rate`; every answer's delay in
+    ms on topics[1], from the input's timestamp to the answer's, in the order offered. The
+    upstream producer batches for up to 5 ms (the Java client's default linger)."""
+    load = PacedProducer(servers, topics[0], events, rate, linger_ms=5)
+    load.start()
+    load.finish()
+    answers = read_topic(servers, topics[1], len(events), timeout_s=120)
+    inputs = read_topic(servers, topics[0], len(events), timeout_s=60)
+    sent_at = {json.loads(m.value())["event_id"]: m.timestamp()[1] for m in inputs}
+    pairs = sorted((sent_at[json.loads(m.value())["event_id"]], m.timestamp()[1]) for m in answers)
+    return np.array([answered - sent for sent, answered in pairs], dtype=np.float64)
+
+
+def percentiles(delays: np.ndarray) -> dict[str, float]:
+    return {f"p{q}": float(np.percentile(delays, q)) for q in (50, 95, 99)}
 
 
 def rate_since(messages: list, since_epoch_s: float) -> float:  # type: ignore[type-arg]
@@ -259,31 +281,18 @@ class Bench:
         self, service: ServiceProcess, catalog: Catalog, seeds: str, rate: float, seconds: float
     ) -> dict[str, Any]:
         service.start(wait_ready_s=600)
-        topics = service.topics
         rows = seed_rows(seeds, catalog, int(rate * seconds), seed=1)
         events = selections(catalog.track_ids, rows, "lat", seed=1)
-        # The upstream producer batches for up to 5 ms (the Java client's default linger).
-        load = PacedProducer(self.servers, topics[0], events, rate, linger_ms=5)
         broker_cpu = cpu_seconds(self.broker_pid)
         started = time.monotonic()
-        load.start()
-        load.finish()
-        answers = read_topic(self.servers, topics[1], len(events), timeout_s=120)
+        delays = paced_delays(self.servers, service.topics, events, rate)
         broker_share = (cpu_seconds(self.broker_pid) - broker_cpu) / (time.monotonic() - started)
-        inputs = read_topic(self.servers, topics[0], len(events), timeout_s=60)
         metrics = http_get(service.url + "/metrics")[1]
-        sent_at = {json.loads(m.value())["event_id"]: m.timestamp()[1] for m in inputs}
-        pairs = sorted(
-            (sent_at[json.loads(m.value())["event_id"]], m.timestamp()[1]) for m in answers
-        )
-        delays = np.array([answered - sent for sent, answered in pairs])
         thirds = np.array_split(delays, 3)
         return {
+            **percentiles(delays),
             "offered": rate,
-            "answered": len(answers),
-            "p50": float(np.percentile(delays, 50)),
-            "p95": float(np.percentile(delays, 95)),
-            "p99": float(np.percentile(delays, 99)),
+            "answered": len(delays),
             "p99_thirds": [float(np.percentile(t, 99)) for t in thirds],
             "processing_p99_ms": histogram_quantile(
                 metrics, "encore_processing_latency_seconds", 0.99
@@ -291,3 +300,23 @@ class Bench:
             * 1000,
             "broker_cpu": broker_share,
         }
+
+    @on_fresh_broker
+    def floor(self, events: list[tuple[bytes, bytes]], rate: float) -> dict[str, Any]:
+        """The same paced load through `benchmarks.floor`'s echo (the service's Kafka
+        settings, no work): the latency the broker and clients alone cost here."""
+        topics = self.topics()
+        echo = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.floor", "--bootstrap-servers", str(self.servers),
+             "--input", topics[0], "--output", topics[1], "--group", f"floor-{topics[0]}"],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert echo.stdout is not None
+            if echo.stdout.readline().strip() != ECHO_READY:  # EOF: it died
+                raise RuntimeError(f"the echo exited with {echo.wait(10)} before joining")
+            delays = paced_delays(self.servers, topics, events, rate)
+        finally:
+            echo.terminate()
+            echo.wait(30)
+        return {**percentiles(delays), "offered": rate, "answered": len(delays)}

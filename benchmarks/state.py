@@ -15,7 +15,6 @@ checkpoint). The machine's 1-minute load average is printed with every figure.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -30,7 +29,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from benchmarks.catalogs import REAL, synthetic
 from benchmarks.load import seed_rows
-from benchmarks.service import Bench, Run, on_fresh_broker
+from benchmarks.service import Bench, Run, on_fresh_broker, paced_delays, percentiles
 from consumer.state.changelog import CHANGELOG_CONFIG, Restorer
 from consumer.state.codec import ListenerState, encode_state, event_key
 from consumer.state.store import Stores
@@ -38,11 +37,9 @@ from producer.events import encode, selection
 from recommender.catalog import Catalog
 from recommender.ingest import read_catalog
 from tests.harness import (
-    PacedProducer,
     ServiceProcess,
     client_config,
     produce,
-    read_topic,
 )
 
 LISTENERS = 10_000
@@ -87,21 +84,12 @@ class StateBench(Bench):
         service.start(wait_ready_s=600)
         try:
             paced = events(catalog, int(rate * seconds), True, "lat")
-            load = PacedProducer(self.servers, topics[0], paced, rate, linger_ms=5)
-            load.start()
-            load.finish()
-            answers = read_topic(self.servers, topics[1], len(paced), timeout_s=120)
-            inputs = read_topic(self.servers, topics[0], len(paced), timeout_s=60)
+            delays = paced_delays(self.servers, topics, paced, rate)
         finally:
             service.stop()
-        sent = {json.loads(m.value())["event_id"]: m.timestamp()[1] for m in inputs}
-        delays = np.array(
-            [m.timestamp()[1] - sent[json.loads(m.value())["event_id"]] for m in answers]
-        )
         return {
-            "answered": len(answers),
-            "p50": float(np.percentile(delays, 50)),
-            "p99": float(np.percentile(delays, 99)),
+            **percentiles(delays),
+            "answered": len(delays),
             "load": os.getloadavg()[0],
         }
 
@@ -228,6 +216,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"state on / off: {on.events_per_s / off.events_per_s:.0%}", flush=True)
     if "latency" not in skip:
+        paced = events(catalog, int(args.rate * args.seconds), True, "floor")
+        floor = bench.floor(paced, args.rate)
+        print(
+            f"floor (an echo with the service's Kafka settings, no work), {args.rate:,.0f}/s "
+            f"offered: answered {floor['answered']}, p50 {floor['p50']:.0f} ms, "
+            f"p99 {floor['p99']:.0f} ms (load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
         for label, flags in (("state off", ("--no-state",)), ("state on", ())):
             lat = bench.latency(case, root, catalog, args.rate, args.seconds, *flags)
             print(
