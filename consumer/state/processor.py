@@ -62,6 +62,7 @@ class StatefulResult(BatchResult):
 
 
 _UNREAD: Any = None  # a listener whose state is still to be read from the store
+_Event = tuple[Message, "_Seed | SongFeedback", str]
 
 
 @dataclass(slots=True)
@@ -85,7 +86,8 @@ class _Listener:
     state: ListenerState
     existed: bool
     changed: bool = False
-    queue: deque[tuple[Message, _Seed | SongFeedback]] = field(default_factory=deque)
+    # (message, event, the model resolve chose for a selection, "" for feedback)
+    queue: deque[_Event] = field(default_factory=deque)
 
     @property
     def stored(self) -> bool:
@@ -191,10 +193,8 @@ class StatefulProcessor:
 
     # Decoding and loading.
 
-    def _decode(
-        self, messages: Sequence[Message], result: StatefulResult
-    ) -> list[tuple[Message, _Seed | SongFeedback]]:
-        events: list[tuple[Message, _Seed | SongFeedback]] = []
+    def _decode(self, messages: Sequence[Message], result: StatefulResult) -> list[_Event]:
+        events: list[_Event] = []
         index = self.models.catalog.index
         for message in messages:
             if message.topic() == self.feedback_topic:
@@ -208,23 +208,22 @@ class StatefulProcessor:
                 if isinstance(feedback, Rejected):
                     self.base._reject(result, message, feedback)
                 else:
-                    events.append((message, feedback))
+                    events.append((message, feedback, ""))
                 continue
             outcome = self.base.resolve(message)
             if isinstance(outcome, Rejected):
                 self.base._reject(result, message, outcome)
             else:
-                events.append((message, outcome[1]))
+                events.append((message, outcome[1], outcome[0]))
         return events
 
-    def _load(
-        self, events: list[tuple[Message, _Seed | SongFeedback]], now: int
-    ) -> tuple[dict[str, _Listener], int]:
+    def _load(self, events: list[_Event], now: int) -> tuple[dict[str, _Listener], int]:
         """The batch's listeners: from the batches in flight, the cache, or one multi-get per
         partition. Expired states start over, and so do unreadable ones (their count)."""
         wanted: dict[int, dict[str, None]] = defaultdict(dict)
-        for message, event in events:
-            wanted[message.partition() or 0][_user(event)] = None
+        whose = [_user(event) for _, event, _ in events]
+        for (message, _, _), user in zip(events, whose, strict=True):
+            wanted[message.partition() or 0][user] = None
         listeners: dict[str, _Listener] = {}
         horizon = now - self.policy.ttl_s * 1000
         cache = self._cache
@@ -253,8 +252,8 @@ class StatefulProcessor:
                         log.warning("listener %r: unreadable state (%s), starting over", user, exc)
                         unreadable += 1
                 listeners[user] = _Listener(partition, key, state, value is not None)
-        for message, event in events:
-            listeners[_user(event)].queue.append((message, event))
+        for entry, user in zip(events, whose, strict=True):
+            listeners[user].queue.append(entry)
         return listeners, unreadable
 
     def _in_flight(self, user: str) -> tuple[int, ListenerState, bool] | None:
@@ -278,12 +277,12 @@ class StatefulProcessor:
         for listener in listeners.values():
             queue = listener.queue
             while queue:
-                message, event = queue.popleft()
+                message, event, name = queue.popleft()
                 fallback = message_ms(message, now)
                 if isinstance(event, SongFeedback):
                     self._feedback(listener, event, fallback, result)
                     continue
-                name, moved = self._select(listener, event, fallback, pending)
+                moved = self._select(listener, event, name, fallback, pending)
                 groups[name].append(event)
                 if moved:
                     selected.append((listener.state, event.row))
@@ -338,13 +337,13 @@ class StatefulProcessor:
         result.feedback[(self.variants.of(event.user_id).name, action)] += 1
 
     def _select(
-        self, listener: _Listener, seed: _Seed, fallback: int, pending: list[_Pending]
-    ) -> tuple[str, bool]:
-        """Shape the selection from the state (its exclusions are resolved for the whole
-        round, by `_withhold`); record it (unless a replay). The model name, and whether the
-        listener's profiles are to move by the seed's song."""
+        self, listener: _Listener, seed: _Seed, name: str, fallback: int, pending: list[_Pending]
+    ) -> bool:
+        """Shape the selection, answered by model `name`, from the state (its exclusions are
+        resolved for the whole round, by `_withhold`); record it (unless a replay). Whether
+        the listener's profiles are to move by the seed's song."""
         event, state, p = seed.event, listener.state, self.policy
-        served = self.models.get(event.model or self.variants.of(event.user_id).model)
+        served = self.models.get(name)
         assert served is not None  # resolved before
         key = seed.key = event_key(event.event_id)
         replay = key in state.event_ids
@@ -357,7 +356,6 @@ class StatefulProcessor:
             shape = Shape(event.k or self.base.default_k, (seed.row,), features, _NO_CAP)
             seed.v1 = True
         blend, weight = None, 0.0
-        name: str = served.recommender.name
         if event.seed_mode == "session":
             width = served.recommender.catalog_embedding.shape[1]
             profile = state.profile(profile_key(name, served.recommender.version), width)
@@ -366,13 +364,13 @@ class StatefulProcessor:
         pending.append(_Pending(seed, served, shape, rows, disliked, blend, weight))
         seed.personal = True
         if replay:
-            return name, False
+            return False
         first = event.track_id or (event.seed_track_ids or [""])[0]
         stamp = stamp_ms(event.timestamp, fallback)
         row = seed.row if seed.row >= 0 or not first else catalog.index.get(first, -1)
         state.record(event.event_id, first, "select", stamp, p.history, key, row)
         listener.changed = True
-        return name, seed.row >= 0
+        return seed.row >= 0
 
     def _withhold(self, pending: list[_Pending]) -> None:
         """The round's exclusions, numpy over all its selections at once: the heard songs
