@@ -21,18 +21,24 @@ NOT_INSTALLED = f"not installed: {', '.join(MISSING)} (Debian packages chromium,
 _FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1400,900",
 )  # fmt: skip
 
 
-def chromium(profile: str | Path, *flags: str, console_log: bool = False) -> WebDriver:
+def chromium(
+    profile: str | Path,
+    *flags: str,
+    console_log: bool = False,
+    window: tuple[int, int] = (1400, 900),
+) -> WebDriver:
     """A headless Chromium with its profile in `profile`, plus `flags`; `console_log`: keep
-    the page's console for `driver.get_log("browser")`."""
+    the page's console for `driver.get_log("browser")`; `window`: width and height in px, a
+    parameter because the screenshots (docs/screenshots/take.py) choose their own."""
     from selenium import webdriver
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in (*_FLAGS, *flags, f"--user-data-dir={profile}"):
+    width, height = window
+    for flag in (*_FLAGS, f"--window-size={width},{height}", *flags, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     if console_log:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

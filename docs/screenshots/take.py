@@ -13,7 +13,6 @@ import argparse
 import base64
 import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -25,7 +24,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -33,16 +31,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from embedded.broker import LocalBroker, free_port
-from kafkaio.config import KafkaConnection
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars",
-)  # fmt: skip
+# Run as a script, only this file's folder is on the path: put the repository first, for
+# tests/chromium.py (the one Chromium starter) and the packages of this checkout.
+sys.path.insert(0, str(REPO))
+from embedded.broker import LocalBroker, free_port  # noqa: E402
+from kafkaio.config import KafkaConnection  # noqa: E402
+from tests.chromium import chromium  # noqa: E402
 
 
 def wait_until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
@@ -102,14 +98,10 @@ def stop(process: subprocess.Popen[bytes], timeout_s: float = 15) -> None:
         process.wait()
 
 
-def chromium(profile: str, width: int, height: int) -> WebDriver:
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in (*CHROMIUM_FLAGS, f"--window-size={width},{height}", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    service = webdriver.ChromeService(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)
-    # The viewport itself, not the window, is width x height.
+def screenshot_browser(profile: Path, width: int, height: int) -> WebDriver:
+    """The tests' headless Chromium without scrollbars, whose viewport (not only its window)
+    is width x height, so every shot has the size asked for."""
+    driver = chromium(profile, "--hide-scrollbars", window=(width, height))
     metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     return driver
@@ -313,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         logs = Path(tmp)
         try:
             running = Stack(stack, logs, args)
-            driver = chromium(str(logs / "chromium"), args.width, args.height)
+            driver = screenshot_browser(logs / "chromium", args.width, args.height)
             stack.callback(driver.quit)
             take(Page(driver, args.out), running, args)
         except BaseException:

@@ -6,7 +6,7 @@ requests of the batch; every mask is numpy over the whole (m, F) block.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from itertools import chain
 
@@ -69,7 +69,7 @@ class Rules:
             song_artists=catalog.song_artist_ids,
             artist_stride=artists,
             excluded=_excluded(batch, filtered, len(catalog.canonical_rows)),
-            excluded_artists=_keys(controls, filtered, "exclude_artists", artists),
+            excluded_artists=_sorted(_control_keys(controls, filtered, "exclude_artists", artists)),
             no_explicit=no_explicit,
             columns=columns,
             low=bounds[0],
@@ -150,31 +150,39 @@ def occurrences(artists: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return counts.reshape(m, width)
 
 
-def _keys(
-    controls: Sequence[Controls], requests: list[int], field: str, stride: int
-) -> np.ndarray | None:
-    """Sorted request * stride + value over the requests' values; None when there are none."""
-    values = [getattr(controls[i], field) for i in requests]
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
-    total = int(lengths.sum())
-    if not total:
-        return None
-    flat = np.fromiter(chain.from_iterable(values), np.int64, total)
-    keys = np.repeat(np.asarray(requests, np.int64), lengths) * stride + flat
-    return np.sort(keys)
-
-
 def _excluded(batch: Batch, filtered: list[int], songs: int) -> np.ndarray | None:
     """Sorted request * songs + position over the controls' `exclude_songs` and the shapes'
     `withheld` songs (duplicates are harmless to `_member`)."""
-    keys = _keys(batch.controls, filtered, "exclude_songs", songs)
-    if not batch.withheld:
-        return keys
-    given: list[np.ndarray] = [batch.shapes[i].withheld for i in batch.withheld]  # type: ignore[misc]
-    lengths = np.fromiter(map(len, given), np.int64, len(given))
-    flat = np.concatenate(given)
-    extra = np.repeat(np.asarray(batch.withheld, np.int64), lengths) * songs + flat
-    return np.sort(extra if keys is None else np.concatenate([keys, extra]))
+    keys = _control_keys(batch.controls, filtered, "exclude_songs", songs)
+    if batch.withheld:
+        given: list[np.ndarray] = [batch.shapes[i].withheld for i in batch.withheld]  # type: ignore[misc]
+        withheld = _request_keys(batch.withheld, given, np.concatenate(given), songs)
+        keys = np.concatenate([keys, withheld]) if len(keys) else withheld
+    return _sorted(keys)
+
+
+def _control_keys(
+    controls: Sequence[Controls], requests: list[int], field: str, stride: int
+) -> np.ndarray:
+    """Unsorted keys of the requests' `field` tuples, flattened in one pass (not an array each)."""
+    values = [getattr(controls[i], field) for i in requests]
+    flat = np.fromiter(chain.from_iterable(values), np.int64)
+    return _request_keys(requests, values, flat, stride) if len(flat) else flat
+
+
+def _request_keys(
+    requests: list[int], values: Sequence[Sized], flat: np.ndarray, stride: int
+) -> np.ndarray:
+    """Unsorted request * stride + value, `flat` being the requests' `values` end to end: one
+    numpy expression for the whole batch, whether the values came as tuples or arrays."""
+    lengths = np.fromiter(map(len, values), np.int64, len(values))
+    keys: np.ndarray = np.repeat(np.asarray(requests, np.int64), lengths) * stride + flat
+    return keys
+
+
+def _sorted(keys: np.ndarray) -> np.ndarray | None:
+    """The keys as `_member` looks them up; None when there are none, so `valid` skips it."""
+    return np.sort(keys) if len(keys) else None
 
 
 def _member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:

@@ -46,10 +46,16 @@ def test_web_reaches_kafka_and_listens_beyond_loopback():
 
 
 def test_web_settings_are_service_settings_or_the_api_extras():
-    extras = {"host", "port", "api_token"}
+    extras = {"host", "port", "api_token", "admin_token", "upload_dir"}
     for key in SERVICES["web"]["environment"]:
         name = key.removeprefix("ENCORE_").lower()
         assert key.startswith("ENCORE_") and (name in Settings.model_fields or name in extras)
+
+
+def test_web_takes_catalog_changes_and_uploads_from_the_shell_else_keeps_them_off():
+    env = SERVICES["web"]["environment"]
+    for key in ("ENCORE_ADMIN_TOKEN", "ENCORE_UPLOAD_DIR"):
+        assert env[key] == f"${{{key}:-}}"  # empty when unset: WebSettings reads it as None
 
 
 def test_prometheus_scrapes_the_service_and_the_api():

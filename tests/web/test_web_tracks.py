@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Message
 from prometheus_client import CollectorRegistry
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from web_api import (
     FakePublisher,
     FakeReader,
@@ -101,6 +101,19 @@ def test_catalog_changes_need_the_admin_token(edges: Edges) -> None:
     with disabled.client:
         answer = disabled.client.post("/v1/tracks", json=body, headers=auth())
         assert "--admin-token" in problem(answer)["detail"] and answer.status_code == 403
+
+
+def test_a_blank_admin_token_or_upload_dir_is_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What docker-compose.yml passes when the user set neither: catalog changes and uploads
+    stay off (403 above), and an upload folder still needs a real token."""
+    monkeypatch.setenv("ENCORE_ADMIN_TOKEN", "")
+    monkeypatch.setenv("ENCORE_UPLOAD_DIR", "")
+    settings = WebSettings()
+    assert settings.admin_token is None and settings.upload_dir is None
+    with pytest.raises(ValidationError, match="needs --admin-token"):
+        WebSettings(upload_dir=tmp_path)
 
 
 def test_post_and_delete_publish_to_the_catalog_topic(edges: Edges) -> None:
