@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import signal
 import time
@@ -14,6 +13,7 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
+from consumer import collector
 from consumer.catalog_feed import CatalogFeed
 from consumer.catalog_topic import COMPACTED, CatalogTopic, LiveCatalog
 from consumer.delivery import AtLeastOnce, ExactlyOnce
@@ -221,18 +221,6 @@ def listener_keeper(
     )
 
 
-def tune_collector() -> None:
-    """The models and the catalog are loaded: hide them from the cyclic garbage collector
-    (`gc.freeze`), and collect the youngest generation every 20,000 net allocations, not
-    700. The listener-state cache keeps ~20 containers per listener alive; with the default
-    threshold the collector walked them so often that it cost more than decoding the states
-    would (`python -m benchmarks.state`). Reference counting still frees everything
-    acyclic at once."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 10, 10)
-
-
 def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
     registry = registry or CollectorRegistry()
     metrics = Metrics(registry)
@@ -287,7 +275,7 @@ def run(settings: Settings, registry: CollectorRegistry | None = None) -> int:
         if models is None:
             return 0
         health.model_loaded = True
-        tune_collector()
+        collector.tune()
         log.info("models %s on %d tracks", models.versions(), models.track_count)
         log.info(
             "consuming %s -> %s (%s)",

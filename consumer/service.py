@@ -11,6 +11,7 @@ from typing import Any, cast
 import numpy as np
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
+from consumer import collector
 from consumer.batch import BatchProcessor, BatchResult
 from consumer.catalog_topic import LiveCatalog
 from consumer.delivery import first_offsets
@@ -112,7 +113,8 @@ class Service:
                 messages = self._next_batch()
                 self.health.progressed()
                 if messages:
-                    self._handle(messages)
+                    with collector.paused():  # a pass inside would walk all the batch holds
+                        self._handle(messages)
                 else:
                     self.delivery.poll(0)
         finally:

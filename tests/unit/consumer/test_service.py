@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from harness import metric_values
 from model_catalogs import grouped_catalog
 from prometheus_client import CollectorRegistry, generate_latest
 
+from consumer.batch import BatchProcessor
 from consumer.delivery import AtLeastOnce
 from consumer.http import Health
 from consumer.metrics import Metrics
@@ -285,3 +287,22 @@ def test_consumer_lag_shows_what_is_behind_the_committed_offsets():
     }
     rig.service.lag.on_stats("not json")  # ignored, values kept
     assert rig.metric("encore_consumer_lag")['partition="0",topic="in"'] == 5
+
+
+def test_the_cyclic_collector_is_paused_while_a_batch_is_handled_and_on_between_batches():
+    rig = Rig()
+    rig.add(5)
+    during: list[bool] = []
+    processor_process = BatchProcessor.process
+
+    def process(self: BatchProcessor, messages, into=None):  # type: ignore[no-untyped-def]
+        during.append(gc.isenabled())
+        return processor_process(self, messages, into)
+
+    assert gc.isenabled()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BatchProcessor, "process", process)
+        rig.run()
+    assert during == [False]
+    assert gc.isenabled()
+    assert len(rig.answers()) == 5
