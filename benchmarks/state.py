@@ -175,6 +175,10 @@ class StateBench(Bench):
         return listeners, total
 
 
+def _thirds(figures: dict[str, Any]) -> str:
+    return "p99 by third of the run " + " / ".join(f"{p:.0f}" for p in figures["p99_thirds"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.state", description=__doc__)
     parser.add_argument("--size", type=int, default=100_000, help="tracks in the catalog")
@@ -221,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"floor (an echo with the service's Kafka settings, no work), {args.rate:,.0f}/s "
             f"offered: answered {floor['answered']}, p50 {floor['p50']:.0f} ms, "
-            f"p99 {floor['p99']:.0f} ms (load {os.getloadavg()[0]:.1f})",
+            f"p99 {floor['p99']:.0f} ms ({_thirds(floor)}; load {os.getloadavg()[0]:.1f})",
             flush=True,
         )
         for label, flags in (("state off", ("--no-state",)), ("state on", ())):
@@ -229,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{label}, {args.rate:,.0f} session selections/s offered: answered "
                 f"{lat['answered']}, p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms "
-                f"(load {lat['load']:.1f})",
+                f"({_thirds(lat)}; load {lat['load']:.1f})",
                 flush=True,
             )
     if "restore" not in skip:
