@@ -98,7 +98,8 @@ class Settings(KafkaSettings):
     label_column: Annotated[list[str], NoDecode] = Field(
         [],
         description="The label column --train-missing trains supervised on (default: genre); "
-        "repeatable, one softmax head each, as `python -m recommender train --label-column`",
+        "repeatable, one softmax head each, as `python -m recommender train --label-column`. "
+        "Given, an artifact trained on other labels does not fit (trained anew or refused)",
     )
     reload_interval_s: float = Field(5.0, gt=0, description="How often to look for new versions")
     k: int = Field(10, ge=1, le=100, description="Recommendations per event unless it asks")

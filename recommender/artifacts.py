@@ -206,20 +206,36 @@ def load_or_train(
     - with `train_missing`, any other model is trained (with `options[name]`, if given) and
       saved;
     - otherwise `ArtifactNotFound` / `ArtifactMismatch` is raised.
+
+    An artifact trained with other values of the options given (`--label-column` asking for
+    another label than the newest artifact learned) does not fit either.
     """
     models = {}
     for name in names:
+        asked = dict((options or {}).get(name, {}))
         try:
             models[name] = load_artifact(root, name, catalog, index_loader=index_loader)
+            _check_options(models[name], asked)
         except (ArtifactNotFound, ArtifactMismatch):
             if build_in_place and spec(name).builds_in_place:
                 models[name] = build(name, catalog, version=in_place_version(name, catalog))
             elif train_missing:
-                models[name] = build(name, catalog, dict((options or {}).get(name, {})))
+                models[name] = build(name, catalog, asked)
                 save_artifact(models[name], root)
             else:
                 raise
     return models
+
+
+def _check_options(model: Recommender, asked: Mapping[str, Any]) -> None:
+    resolved = resolve_options(model.name, asked) if asked else {}
+    differing = {k: v for k, v in resolved.items() if k in asked and model.options.get(k) != v}
+    if differing:
+        trained = {k: model.options.get(k) for k in differing}
+        raise ArtifactMismatch(
+            f"the newest {model.name!r} artifact ({model.version}) was trained with {trained}, "
+            f"not the {differing} asked"
+        )
 
 
 def read_cluster_table(root: Path, name: str, version: str | None = None) -> pd.DataFrame | None:

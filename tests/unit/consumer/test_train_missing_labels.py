@@ -107,3 +107,33 @@ def test_the_service_exits_2_with_one_line(tmp_path):
     # librdkafka may log its refused connection too; the service's error is one line.
     (line,) = [line for line in done.stderr.splitlines() if line.startswith("encore: error:")]
     assert "--label-column COLUMN" in line and "its other columns: style, mood" in line
+
+
+def test_a_label_column_other_than_the_artifacts_is_trained_or_refused(tmp_path):
+    """--label-column mood never serves the newest artifact trained on style: with
+    --train-missing a mood model is trained, without it the start is refused in one line."""
+    catalog = styled_catalog()
+    first = loader(tmp_path, catalog, "style")
+    try:
+        style = first.load().versions()["supervised"]
+    finally:
+        first.close()
+    refusing = ModelLoader(
+        Settings(models=["supervised"], artifacts=tmp_path, label_column=["mood"]), catalog
+    )
+    try:
+        with pytest.raises(ModelError) as refused:
+            refusing.load()
+    finally:
+        refusing.close()
+    assert "\n" not in str(refused.value)
+    assert "'style'" in str(refused.value) and "'mood'" in str(refused.value)
+    assert "--train-missing" in str(refused.value)
+    training = loader(tmp_path, catalog, "mood")
+    try:
+        mood = training.load().versions()["supervised"]
+    finally:
+        training.close()
+    assert mood > style
+    manifest = json.loads((tmp_path / "supervised" / mood / "manifest.json").read_text())
+    assert manifest["options"]["label_column"] == "mood"

@@ -189,3 +189,20 @@ def test_load_or_train_retrains_for_a_new_catalog_only_when_asked(tmp_path, cata
     new = load_or_train(["knn"], tmp_path, other, train_missing=True)["knn"]
     assert new.version > old.version
     assert new.catalog is other
+
+
+def test_an_artifact_trained_with_other_options_than_asked_does_not_fit(tmp_path, catalog):
+    """`--label-column mood` must not serve the newest supervised model trained on genre: an
+    artifact fits only when the options given agree with those it was trained with."""
+    two = {"pca": {"components": 2}}
+    first = load_or_train(["pca"], tmp_path, catalog, train_missing=True, options=two)["pca"]
+    assert first.options["components"] == 2
+    same = load_or_train(["pca"], tmp_path, catalog, train_missing=False, options=two)["pca"]
+    unasked = load_or_train(["pca"], tmp_path, catalog, train_missing=False)["pca"]
+    assert same.version == unasked.version == first.version
+    three = {"pca": {"components": 3}}
+    with pytest.raises(ArtifactMismatch, match="components"):
+        load_or_train(["pca"], tmp_path, catalog, train_missing=False, options=three)
+    retrained = load_or_train(["pca"], tmp_path, catalog, train_missing=True, options=three)["pca"]
+    assert retrained.version > first.version
+    assert retrained.options["components"] == 3
