@@ -59,10 +59,11 @@ def _queries(recommender: Recommender, batch: Batch) -> tuple[np.ndarray, np.nda
     if given.any():
         vectors[given] = recommender.embed(batch.seed_features)
     queries = np.array(batch.mean(vectors), np.float32)
-    for i in batch.blended:
-        shape = batch.shapes[i]
-        assert shape.blend is not None
-        queries[i] = (1.0 - shape.blend_weight) * queries[i] + shape.blend_weight * shape.blend
+    if batch.blended:
+        at = np.asarray(batch.blended)
+        blends = np.stack([batch.shapes[i].blend for i in batch.blended])  # type: ignore[misc]
+        weight = np.array([batch.shapes[i].blend_weight for i in batch.blended], np.float32)
+        queries[at] = (1.0 - weight[:, None]) * queries[at] + weight[:, None] * blends
     if not any(controls[i].targets or controls[i].explain for i in batch.custom):
         return queries, None
     raw = recommender.catalog.features[np.maximum(rows, 0)].astype(np.float64)

@@ -20,7 +20,7 @@ from consumer.state.codec import (
     last_seen_ms,
 )
 from consumer.state.listeners import StatePolicy, withheld_rows
-from consumer.state.processor import StatefulProcessor, StatefulResult
+from consumer.state.processor import StatefulProcessor, StatefulResult, distinct_per_request
 from consumer.state.store import PartitionStore, Stores
 from consumer.state.variants import Variants
 from recommender.catalog import Catalog
@@ -381,3 +381,14 @@ def test_a_failing_state_batch_is_answered_without_state(tmp_path, monkeypatch):
     assert result.reasons == [DeadLetterReason.INTERNAL] and not result.changelog
     assert not rig.processor._cache  # nothing half-applied is trusted afterwards
     assert rig.state().tracks == [TRACKS[5]]
+
+
+def test_distinct_per_request_counts_like_a_set_per_request():
+    rng = np.random.default_rng(5)
+    for n in (1, 3, 40):
+        sizes = rng.integers(0, 12, n)  # some requests withhold nothing
+        request = np.repeat(np.arange(n), sizes)
+        values = rng.integers(0, 15, len(request))  # small range: many repeats
+        expected = [len(set(values[request == i].tolist())) for i in range(n)]
+        assert distinct_per_request(request, values, n).tolist() == expected
+    assert distinct_per_request(np.empty(0, np.int64), np.empty(0, np.int64), 2).tolist() == [0, 0]
