@@ -62,7 +62,7 @@ class StatefulResult(BatchResult):
 
 
 _UNREAD: Any = None  # a listener whose state is still to be read from the store
-_Event = tuple[Message, "_Seed | SongFeedback", str]
+_Event = tuple[Message, _Seed | SongFeedback, str]  # the model resolve chose; "" for feedback
 
 
 @dataclass(slots=True)
@@ -86,7 +86,6 @@ class _Listener:
     state: ListenerState
     existed: bool
     changed: bool = False
-    # (message, event, the model resolve chose for a selection, "" for feedback)
     queue: deque[_Event] = field(default_factory=deque)
 
     @property
