@@ -34,6 +34,14 @@ def loader(root, catalog: Catalog, *labels: str) -> ModelLoader:
     return ModelLoader(settings, catalog)
 
 
+def supervised_version(models: ModelLoader) -> str:
+    """Load (training if the loader may), then close: the served supervised version."""
+    try:
+        return models.load().versions()["supervised"]
+    finally:
+        models.close()
+
+
 def test_the_flag_repeats_and_the_variable_takes_a_comma_list(monkeypatch):
     assert Settings().label_column == []
     given = settings_from_args(["--label-column", "style", "--label-column", "mood"])
@@ -74,16 +82,9 @@ def test_training_without_a_usable_label_column_is_one_clear_error(tmp_path, lab
 
 def test_an_existing_artifact_needs_no_label_column(tmp_path):
     catalog = styled_catalog()
-    first = loader(tmp_path, catalog, "style")
-    try:
-        version = first.load().versions()["supervised"]
-    finally:
-        first.close()
-    again = loader(tmp_path, catalog)  # no --label-column: nothing to train
-    try:
-        assert again.load().versions()["supervised"] == version
-    finally:
-        again.close()
+    version = supervised_version(loader(tmp_path, catalog, "style"))
+    # no --label-column: nothing to train
+    assert supervised_version(loader(tmp_path, catalog)) == version
 
 
 def test_the_service_exits_2_with_one_line(tmp_path):
@@ -113,11 +114,7 @@ def test_a_label_column_other_than_the_artifacts_is_trained_or_refused(tmp_path)
     """--label-column mood never serves the newest artifact trained on style: with
     --train-missing a mood model is trained, without it the start is refused in one line."""
     catalog = styled_catalog()
-    first = loader(tmp_path, catalog, "style")
-    try:
-        style = first.load().versions()["supervised"]
-    finally:
-        first.close()
+    style = supervised_version(loader(tmp_path, catalog, "style"))
     refusing = ModelLoader(
         Settings(models=["supervised"], artifacts=tmp_path, label_column=["mood"]), catalog
     )
@@ -129,11 +126,7 @@ def test_a_label_column_other_than_the_artifacts_is_trained_or_refused(tmp_path)
     assert "\n" not in str(refused.value)
     assert "'style'" in str(refused.value) and "'mood'" in str(refused.value)
     assert "--train-missing" in str(refused.value)
-    training = loader(tmp_path, catalog, "mood")
-    try:
-        mood = training.load().versions()["supervised"]
-    finally:
-        training.close()
+    mood = supervised_version(loader(tmp_path, catalog, "mood"))
     assert mood > style
     manifest = json.loads((tmp_path / "supervised" / mood / "manifest.json").read_text())
     assert manifest["options"]["label_column"] == "mood"
