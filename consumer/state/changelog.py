@@ -110,6 +110,18 @@ class Restorer:
             low, high = self.end_offset(partition)
             start = max(store.checkpoint or 0, low)
             if high == 0:  # an empty changelog partition
+                if store.checkpoint:
+                    # A store with states and an empty changelog: it was written from another
+                    # cluster's changelog, or from a topic since made anew (a second `make run`
+                    # on a fresh broker). The changelog is the truth: start over. (A checkpoint
+                    # merely past a non-empty changelog's end proves nothing: Tansu reports
+                    # the high watermark a few records low.)
+                    log.warning(
+                        "state store of %s[%d] is at offset %d but the changelog is empty: "
+                        "another changelog's; emptied",
+                        self.topic, partition, store.checkpoint,
+                    )  # fmt: skip
+                    store = self.stores.wipe(partition)
                 if store.checkpoint is None:
                     store.set_checkpoint(0)
                 continue

@@ -12,6 +12,7 @@ never leaves states and checkpoint apart:
 
 from __future__ import annotations
 
+import shutil
 import struct
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -112,6 +113,13 @@ class Stores:
         if store is None:
             store = self._open[partition] = PartitionStore(self.root / f"p{partition}")
         return store
+
+    def wipe(self, partition: int) -> PartitionStore:
+        """The partition's store, emptied: closed, deleted from disk and opened new."""
+        store = self.open(partition)
+        self.close(partition)
+        shutil.rmtree(store.path, ignore_errors=True)
+        return self.open(partition)
 
     def get(self, partition: int) -> PartitionStore | None:
         return self._open.get(partition)

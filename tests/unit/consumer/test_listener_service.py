@@ -236,3 +236,21 @@ def test_a_new_owner_restores_before_its_first_event_and_a_warm_store_reads_only
     warm.run()
     assert warm.metric("encore_state_restored_records_total") == {"": 0}
     assert warm.state().tracks == [*TRACKS[:5], TRACKS[20]]
+
+
+def test_a_store_past_its_changelogs_end_is_emptied_and_restored_from_the_changelog(tmp_path):
+    """A second `make run` on a fresh broker: the local store (same --state-dir) holds the
+    last run's listeners and a checkpoint past the new, empty changelog. The changelog is the
+    truth: the old listener is forgotten and the store restarts from offset 0."""
+    first = Rig(tmp_path / "a")
+    first.add(5)
+    first.run()
+    assert first.state() is not None
+    first.keeper.close()
+
+    again = Rig(tmp_path / "a")  # the same stores; a new broker: a new, empty changelog
+    again.add(1, user="u2", start=20)
+    again.run()
+    assert again.state("u1") is None  # the old run's listener is gone
+    assert again.state("u2").tracks == [TRACKS[20]]
+    assert again.stores.open(0).listeners == 1
