@@ -1,7 +1,8 @@
 """Every model on every labelled catalog, under both feature sets, as the service answers.
 
-The protocol is `recommender.evaluation`'s (songs split once, a label-trained model sees only
-the training split, 2,000 fixed-seed queries, a hit shares a label with the query), with the
+The protocol is `recommender.evaluation`'s (2,000 fixed-seed queries; a label-trained model
+learns every song's label but the queries', or with `--train-fraction` only a disjoint share;
+a hit shares a label with the query), with the
 serving default of the request controls applied to every list by the service's own rules
 stage (`recommender.shaping`): at most `--max-per-artist` (2) songs of one artist, the seed's
 artist included. Artist repetition is reported beside precision, under both label modes.
@@ -77,6 +78,7 @@ def evaluate_case(
         args.k,
         args.queries,
         args.seed,
+        train_fraction=args.train_fraction,
         max_per_artist=args.max_per_artist,
         pool=args.pool,
     )
@@ -181,6 +183,13 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0, help="split and query sample")
+    parser.add_argument(
+        "--train-fraction",
+        type=float,
+        default=0.0,
+        help="0: label-trained models learn every song's label but the queries'; above 0: "
+        "only this share, disjoint from every query and candidate",
+    )
     parser.add_argument("--max-per-artist", type=int, default=2, help="0: no cap")
     parser.add_argument("--pool", type=int, help="neighbours before the cap (default: served)")
     parser.add_argument("--sweep", choices=("supervised", "autoencoder"))

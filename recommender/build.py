@@ -1,18 +1,19 @@
 """`build(name, catalog)`: the one way any model is fitted, from its spec in the registry.
 
-Standardise, fit the embedding (`ModelSpec.fit`), encode the catalog once, cluster the
-encoded catalog (numpy k-means, `recommender.clusters`). Only the fitting function of a model
-that learns imports training code, so the service can build `knn` in place with this too.
+Standardise, fit the embedding (`ModelSpec.fit`), encode the catalog once (a model trained
+on labels places each labelled song by its own labels: `recommender.embeddings.place`),
+cluster the encoded catalog (numpy k-means, `recommender.clusters`). Only the fitting
+function of a model that learns imports training code, so the service can build `knn` in
+place with this too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from recommender.catalog import Catalog
 from recommender.clusters import fit_clusters
+from recommender.embeddings import place
 from recommender.recommender import Recommender
 from recommender.registry import metric_of, resolve_options, spec
 from recommender.scaling import Standardizer
@@ -33,7 +34,7 @@ def build(
     scaler = Standardizer.fit(catalog.features)
     scaled = scaler.transform(catalog.features)
     embedding, curve = spec(name).fitter()(scaled, catalog, opts, progress)
-    catalog_embedding = np.asarray(embedding.transform(scaled), dtype=np.float32)
+    catalog_embedding = place(embedding, scaled, catalog.extra)
     clusters = None
     if opts["clusters"]:
         clusters = fit_clusters(catalog_embedding, opts["clusters"], seed=opts["seed"])

@@ -110,7 +110,8 @@ def apply_update(
     # Everything that can fail runs before the shared buffers change.
     width = len(catalog.feature_names)
     features = np.array([t.features for t in tracks], np.float32).reshape(-1, width)
-    prepared = {name: prepare(model, features) for name, model in models.items()}
+    labels = {c: [t.extra.get(c) for t in tracks] for c in catalog.extra.columns}
+    prepared = {name: prepare(model, features, labels) for name, model in models.items()}
     change = state.apply(catalog, removed, tracks)
     followed = {name: follow(p, change) for name, p in prepared.items()}
     return AppliedUpdate(followed, change.catalog, added, replaced, removed, rejected)

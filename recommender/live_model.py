@@ -3,11 +3,13 @@ assigned to its nearest cluster centroid, its index extended. Nothing is refitte
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from recommender.clusters import assign
+from recommender.embeddings import place
 from recommender.growable import Growable
 from recommender.live_catalog import CatalogChange
 from recommender.recommender import Recommender
@@ -53,8 +55,11 @@ class Prepared:
     clusters: np.ndarray | None  # (new rows,): their nearest centroids
 
 
-def prepare(model: Recommender, features: np.ndarray) -> Prepared:
-    """Embed and cluster the new tracks' raw `features`; raises if the model cannot follow."""
+def prepare(
+    model: Recommender, features: np.ndarray, labels: Mapping[str, Sequence[object]] | None = None
+) -> Prepared:
+    """Embed and cluster the new tracks' raw `features` (and their `labels`, column -> one
+    value per track, for a model that places songs by them); raises if it cannot follow."""
     growth = model.growth or ModelGrowth.of(model)
     if len(growth.embedding) != len(model.catalog):
         raise ValueError(f"{model.name}: only the newest version of a live model can be updated")
@@ -63,7 +68,9 @@ def prepare(model: Recommender, features: np.ndarray) -> Prepared:
     if not model.index.is_newest():  # type: ignore[attr-defined]
         raise ValueError(f"{model.name}: only the newest index of a live model can be updated")
     width = model.catalog_embedding.shape[1]
-    vectors = model.embed(features) if len(features) else np.empty((0, width), np.float32)
+    vectors = np.empty((0, width), np.float32)
+    if len(features):
+        vectors = place(model.embedding, model.scaler.transform(features), labels or {})
     clusters = None
     if growth.clusters is not None and growth.centroids is not None:
         clusters = assign(vectors, growth.centroids)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from recommender.catalog import Catalog
-from recommender.embeddings import Embedding, Identity
+from recommender.embeddings import Embedding, Identity, place, query_zeroed
 from recommender.scaling import Standardizer
 from recommender.search import (
     DEFAULT_THRESHOLD,
@@ -109,13 +109,15 @@ class Recommender:
         self.embedding = embedding
         self.metric: Metric = metric
         self.version: str = version or new_version()
-        if catalog_embedding is None:
-            catalog_embedding = self.embed(catalog.features)
+        if catalog_embedding is None:  # labelled songs placed by their labels, if it does
+            catalog_embedding = place(embedding, scaler.transform(catalog.features), catalog.extra)
         self.catalog_embedding = np.ascontiguousarray(catalog_embedding, dtype=np.float32)
         self.index: NeighbourIndex = index or ExactIndex(
             self.catalog_embedding[catalog.canonical_rows], metric=metric
         )
         self.clusters = None if clusters is None else np.asarray(clusters, dtype=np.int64)
+        # Coordinates a query leaves at zero (`SupervisedEmbedding`'s `labels` geometry).
+        self.query_zeroed = query_zeroed(embedding, catalog.features.shape[1])
         self.options: Mapping[str, Any] = dict(options or {})
         self.training_curve = training_curve
         # The buffers a live catalog grows this model's embedding and clusters in
@@ -168,6 +170,13 @@ class Recommender:
         """Raw features (n, d) -> embedding (n, e)."""
         return np.asarray(self.embedding.transform(self.scaler.transform(features)), np.float32)
 
+    def as_queries(self, vectors: np.ndarray) -> np.ndarray:
+        """Catalog-space vectors (n, e) as the queries searched with: the same, except for an
+        embedding whose songs and queries differ in some coordinates (zeroed here, in place)."""
+        if self.query_zeroed.size:
+            vectors[:, self.query_zeroed] = 0.0
+        return vectors
+
     def recommend(
         self, seed_rows: np.ndarray, k: int, seed_features: np.ndarray | None = None
     ) -> Neighbours:
@@ -185,6 +194,7 @@ class Recommender:
             if seed_features is None:
                 raise ValueError("seed_features is required for seeds without a catalog row")
             queries[~known] = self.embed(np.asarray(seed_features)[~known])
+        self.as_queries(queries)
         exclude = np.full(len(seed_rows), -1, dtype=np.int64)
         exclude[known] = self.catalog.canonical_position[seed_rows[known]]
         positions, scores = self.index.search(queries, k + 1)

@@ -76,7 +76,9 @@ SUPERVISED_DEFAULTS: Mapping[str, Any] = {
     "label_column": "genre",
     "extra_label_columns": (),  # more label columns, one softmax head and block each
     "weight": 16.0,  # of each probability block against the unit-variance features
-    "sqrt_probabilities": True,  # Hellinger geometry; False: the probabilities
+    # "labels": catalog songs placed by their own labels, songs ranked by the chance they
+    # share the seed's (recommender.embeddings.supervised); "hellinger", "probabilities".
+    "geometry": "labels",
     "hidden": (256, 256),
     "quantile_inputs": True,  # the network sees quantile-normal features
     "dropout": 0.1,

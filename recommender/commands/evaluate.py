@@ -32,8 +32,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--train-fraction",
         type=float,
-        default=0.2,
-        help="songs held out for label-trained models; never queries or candidates",
+        default=0.0,
+        help="0: label-trained models learn every song's label but the queries' (as deployed); "
+        "above 0: only this share of the songs, never a query or a candidate",
     )
     parser.add_argument("--label-mode", choices=("all", "first"), default="all")
     parser.add_argument(

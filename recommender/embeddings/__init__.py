@@ -7,11 +7,12 @@ saved in an artifact) and a loader from those arrays, named in `recommender.regi
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Embedding", "Identity"]
+__all__ = ["Embedding", "Identity", "place", "query_zeroed"]
 
 
 class Embedding(Protocol):
@@ -34,3 +35,24 @@ class Identity:
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> Identity:
         return cls()
+
+
+def query_zeroed(embedding: Embedding, n_features: int) -> np.ndarray:
+    """Coordinates of the embedding that a query leaves at zero: none, except for an embedding
+    whose songs carry terms their queries must not (`SupervisedEmbedding.query_zeroed`)."""
+    zeroed = getattr(embedding, "query_zeroed", None)
+    if zeroed is None:
+        return np.empty(0, np.int64)
+    return np.asarray(zeroed(n_features), dtype=np.int64)
+
+
+def place(
+    embedding: Embedding, scaled: np.ndarray, values: Mapping[str, Sequence[object]]
+) -> np.ndarray:
+    """Songs (standardised features (n, d), and their label columns' values) in the space:
+    `transform`, except for an embedding that places labelled songs by their labels
+    (`SupervisedEmbedding.place`)."""
+    placed = getattr(embedding, "place", None)
+    if placed is None:
+        return np.asarray(embedding.transform(scaled), dtype=np.float32)
+    return np.asarray(placed(scaled, values), dtype=np.float32)

@@ -1,25 +1,42 @@
-"""The `supervised` model's served form: a label classifier's probabilities beside the features.
+"""The `supervised` model's served form: label distributions beside the features.
 
 A small network trained on label columns (`recommender.training.supervised`, torch) predicts,
-per column, a distribution over its labels. The embedding is
+per column, a distribution over its labels. Each song is embedded as
 
-    [standardised features, weight * sqrt(P(column_1 | x)), weight * sqrt(P(column_2 | x)), ...]
+    [standardised features, weight * block(column_1), weight * block(column_2), ...]
 
-so neighbours must be close in sound *and* in how their sound reads as a label. With the
-square roots the euclidean distance between two blocks is (√2 times) the Hellinger distance
-between the label distributions. Served as numpy (`layers.forward`), so no torch here.
+in one of three geometries (the `geometry` option):
+
+- `labels` (the default): a block is a distribution q over the column's labels plus one
+  coordinate `sqrt(1 - |q|^2)` that gives every catalog song's block the same length. A
+  catalog song with a label is placed by its label (the column the model was trained on says
+  what it is: why guess); a song without one, a feature seed and a song added later by the
+  network's prediction. A query block is the seed's distribution p with that last coordinate
+  zeroed (`query`), so the squared distance from a query to a song is
+  `|p|^2 + 1 - 2 p.q`: songs rank by the probability that they share the seed's label, then
+  by sound.
+- `hellinger`: square roots of the predicted probabilities, the same for queries and songs;
+  the distance between two blocks is (sqrt 2 times) their Hellinger distance.
+- `probabilities`: the predicted probabilities themselves.
+
+Served as numpy (`layers.forward`), so no torch here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from recommender.embeddings.layers import Layers, forward, layers_from_state, layers_state
 from recommender.embeddings.quantiles import QuantileNormal
+from recommender.errors import ConfigurationError
+from recommender.ingest.cleaning import split_labels
 
-__all__ = ["SupervisedEmbedding", "softmax"]
+__all__ = ["GEOMETRIES", "SupervisedEmbedding", "label_targets", "softmax"]
+
+GEOMETRIES = ("labels", "hellinger", "probabilities")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -30,6 +47,24 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted
 
 
+def label_targets(
+    values: Sequence[object], names: Sequence[str] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Soft targets: each label of a song gets an equal share; unlabelled songs get zeros.
+
+    Over `names` when given (labels outside them are ignored), else over every label seen."""
+    sets = [split_labels(v) for v in values]
+    if names is None:
+        names = sorted(set().union(*sets)) if sets else []
+    position = {name: j for j, name in enumerate(names)}
+    targets = np.zeros((len(sets), len(names)), dtype=np.float32)
+    for i, labels in enumerate(sets):
+        known = [position[label] for label in labels if label in position]
+        if known:
+            targets[i, known] = 1.0 / len(known)
+    return targets, list(names)
+
+
 @dataclass(frozen=True)
 class SupervisedEmbedding:
     """A trunk of dense ReLU layers, one softmax head per label column, and the block weight."""
@@ -37,8 +72,20 @@ class SupervisedEmbedding:
     trunk: Layers  # (weights (in, out), biases): ReLU after every layer
     heads: Layers  # one (hidden, n_labels) layer per label column
     weight: float  # of each probability block against the unit-variance features
-    sqrt: bool = True  # blocks hold square roots of the probabilities (Hellinger geometry)
+    geometry: str = "labels"  # see the module docstring
     inputs: QuantileNormal | None = None  # the network's input map (the feature block is not)
+    labels: tuple[tuple[str, ...], ...] = ()  # each head's label names, in its output order
+    columns: tuple[str, ...] = ()  # each head's label column (empty: saved before they were)
+
+    def __post_init__(self) -> None:
+        if self.geometry not in GEOMETRIES:
+            raise ConfigurationError(
+                f"geometry must be one of {', '.join(GEOMETRIES)}, got {self.geometry!r}"
+            )
+
+    @property
+    def padded(self) -> bool:
+        return self.geometry == "labels"
 
     def probabilities(self, scaled: np.ndarray) -> list[np.ndarray]:
         """P(label | features) per label column: (n, n_labels) each."""
@@ -49,27 +96,91 @@ class SupervisedEmbedding:
         return [softmax(hidden @ w + b) for w, b in zip(*self.heads, strict=True)]
 
     def transform(self, scaled: np.ndarray) -> np.ndarray:
+        """Songs placed by the network's predictions."""
+        return self.encode(scaled, [None] * len(self.heads[0]))
+
+    def encode(self, scaled: np.ndarray, targets: Sequence[np.ndarray | None]) -> np.ndarray:
+        """Songs placed by their own labels where `targets` (one (n, n_labels) array or None
+        per column, see `label_targets`) has any, by the predictions elsewhere. Only the
+        `labels` geometry uses the labels."""
         scaled = np.asarray(scaled, dtype=np.float32)
-        blocks = [np.sqrt(p) if self.sqrt else p for p in self.probabilities(scaled)]
+        blocks = []
+        for p, known in zip(self.probabilities(scaled), targets, strict=True):
+            if self.padded:
+                if known is not None:
+                    labelled = known.sum(axis=1) > 0
+                    p[labelled] = known[labelled]
+                rest = np.sqrt(np.maximum(1.0 - (p * p).sum(axis=1, keepdims=True), 0.0))
+                blocks.append(np.hstack([p, rest]))
+            else:
+                blocks.append(np.sqrt(p) if self.geometry == "hellinger" else p)
         return np.hstack([scaled, *(self.weight * b for b in blocks)]).astype(np.float32)
+
+    def place(self, scaled: np.ndarray, values: Mapping[str, Sequence[object]]) -> np.ndarray:
+        """Songs placed by their labels in `values` (label column -> one value per song, e.g.
+        a catalog's extra columns), where they have one the model knows; see `encode`."""
+        if not self.columns:
+            return self.transform(scaled)
+        targets = [
+            label_targets(values[column], names)[0] if column in values else None
+            for column, names in zip(self.columns, self.labels, strict=True)
+        ]
+        return self.encode(scaled, targets)
+
+    def query_zeroed(self, n_features: int) -> np.ndarray:
+        """The coordinates a query leaves at zero (the `labels` geometry's length terms)."""
+        if not self.padded:
+            return np.empty(0, np.int64)
+        ends = n_features + np.cumsum([w.shape[1] + 1 for w in self.heads[0]])
+        return (ends - 1).astype(np.int64)
 
     def state(self) -> dict[str, np.ndarray]:
         state = {
             **layers_state("supervised.trunk", self.trunk),
             **layers_state("supervised.heads", self.heads),
             "supervised.weight": np.array([self.weight], dtype=np.float32),
-            "supervised.sqrt": np.array([int(self.sqrt)], dtype=np.int64),
+            # 1: hellinger (the only geometry of artifacts from before `labels`), 0: not.
+            "supervised.sqrt": np.array([int(self.geometry == "hellinger")], dtype=np.int64),
+            "supervised.geometry": np.array([GEOMETRIES.index(self.geometry)], dtype=np.int64),
         }
+        for i, names in enumerate(self.labels):
+            state[f"supervised.labels.{i}"] = _text("\n".join(names))
+        if self.columns:
+            state["supervised.columns"] = _text("\n".join(self.columns))
         if self.inputs is not None:
             state.update(self.inputs.state("supervised.inputs"))
         return state
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> SupervisedEmbedding:
+        if "supervised.geometry" in state:
+            geometry = GEOMETRIES[int(state["supervised.geometry"][0])]
+        else:
+            geometry = "hellinger" if bool(state["supervised.sqrt"][0]) else "probabilities"
+        heads = layers_from_state("supervised.heads", state)
+        labels = tuple(
+            tuple(_lines(state[f"supervised.labels.{i}"]))
+            for i in range(len(heads[0]))
+            if f"supervised.labels.{i}" in state
+        )
+        columns = (
+            tuple(_lines(state["supervised.columns"])) if "supervised.columns" in state else ()
+        )
         return cls(
             layers_from_state("supervised.trunk", state),
-            layers_from_state("supervised.heads", state),
+            heads,
             float(state["supervised.weight"][0]),
-            bool(state["supervised.sqrt"][0]),
+            geometry,
             QuantileNormal.from_state(state, "supervised.inputs"),
+            labels,
+            columns if len(columns) == len(labels) else (),
         )
+
+
+def _text(value: str) -> np.ndarray:
+    """Text as a uint8 array (safetensors holds arrays only)."""
+    return np.frombuffer(value.encode("utf-8"), dtype=np.uint8).copy()
+
+
+def _lines(array: np.ndarray) -> list[str]:
+    return bytes(np.asarray(array, dtype=np.uint8)).decode("utf-8").split("\n")

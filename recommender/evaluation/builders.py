@@ -1,7 +1,7 @@
 """The models an evaluation compares: trained in place, loaded from artifacts, or label-trained.
 
 Models trained without labels may see every evaluated song's features (that is how they are
-deployed); a model trained on labels sees only the training split (see `protocol`).
+deployed); a model trained on labels never sees a query's label (see `protocol`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import numpy as np
 from recommender.artifacts import load_artifact
 from recommender.catalog import Catalog
 from recommender.clusters import fit_clusters
+from recommender.embeddings import place
 from recommender.errors import ArtifactNotFound
+from recommender.evaluation import protocol
 from recommender.evaluation.runner import EvaluationData
 from recommender.recommender import Recommender
 from recommender.registry import spec
@@ -41,15 +43,38 @@ def evaluated_model(
     options = dict(options or {})
     if spec(name).needs_labels:
         if len(data.train) == 0:
-            raise ValueError(f"model {name!r} trains on labels: use a train fraction above 0")
+            raise ValueError(
+                f"model {name!r} trains on labels and no song is left to train on: "
+                "ask for fewer queries, or use a train fraction above 0"
+            )
         options.setdefault("label_column", label_column)
         trained = train_model(name, data.train, options=options)
         columns = [options["label_column"], *options.get("extra_label_columns", ())]
+        songs = len(data.train.canonical_rows)
+        if not data.candidate_labels:
+            note = (
+                f"trained on the labels ({', '.join(columns)}) of {songs} training songs, "
+                "disjoint from every query and candidate"
+            )
+            return rebuild(trained, data.catalog), note
+        # As deployed: the catalog's labels place its songs, the queries' stay unknown.
+        hidden = protocol.without_labels(data.catalog, data.queries, columns)
+        scaled = trained.scaler.transform(data.catalog.features)
+        encoded = place(trained.embedding, scaled, hidden.extra)
         note = (
-            f"trained on the labels ({', '.join(columns)}) of {len(data.train.canonical_rows)} "
-            "training songs, disjoint from every query and candidate"
+            f"trained on the labels ({', '.join(columns)}) of the {songs} songs that are not "
+            "queries; the queries' labels are hidden from it"
         )
-        return rebuild(trained, data.catalog), note
+        return Recommender(
+            trained.name,
+            data.catalog,
+            trained.scaler,
+            trained.embedding,
+            trained.metric,
+            catalog_embedding=encoded,
+            options=trained.options,
+            training_curve=trained.training_curve,
+        ), note
     if artifacts is not None:
         try:
             loaded = load_artifact(artifacts, name, full_catalog)

@@ -1,14 +1,20 @@
 """The evaluation protocol: which songs are candidates, which are queries, what counts as a hit.
 
-Songs (rows grouped by name+artist) are split once by a fixed seed: a training share, used
-only by models that learn from labels, and the evaluation share, which holds every query and
-every candidate. Queries are a fixed-seed sample of evaluation songs; a query never gets its
-own song back. A hit is a recommendation whose label set intersects the query's.
+Queries are a fixed-seed sample of the songs (rows grouped by name+artist); a query never
+gets its own song back. A hit is a recommendation whose label set intersects the query's.
+
+A model that learns from labels is evaluated as it is deployed: trained on the catalog's label
+column, but never on a query's label. By default (`train_fraction` 0) it trains on every song
+but the queries, and knows every candidate's label except the queries' (a query is a song the
+catalog has no label for, like a feature seed). With `train_fraction` above 0 the songs are
+split once by the seed instead: it trains on that share alone, which holds no query and no
+candidate, and places every candidate by its prediction (a model trained elsewhere).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +31,7 @@ class EvaluationPlan:
     k: int = 10
     queries: int = 2000
     seed: int = 0
-    train_fraction: float = 0.2
+    train_fraction: float = 0.0
     # "all": a song's labels are all those of its rows; "first": only its first row's label
     # (the single-label view that the data README's reference figures use).
     label_mode: str = "all"
@@ -54,8 +60,13 @@ class EvaluationPlan:
             **asdict(self),
             "dedup": "rows with the same normalised name+artist are one song; one row per song "
             "is a candidate",
-            "split": "songs split by seed: train_fraction of them only for models trained on "
-            "labels; queries and candidates come from the rest",
+            "split": "train_fraction 0: models trained on labels learn every song's label but "
+            "the queries' and know the candidates' labels, never a query's; above 0: songs "
+            "split by seed, that share only for models trained on labels, queries and "
+            "candidates from the rest, placed by prediction"
+            if self.train_fraction > 0
+            else "none: models trained on labels learn every song's label except the "
+            "queries' (hidden everywhere, as for songs the catalog has no label for)",
             "exclusions": "a query's own song (and its duplicates) is never a candidate",
             "hit": "the recommendation's label set intersects the query's (label_mode 'all': "
             "a song's labels are those of all its rows; 'first': its first row's only)",
@@ -86,6 +97,18 @@ def subset(catalog: Catalog, rows: np.ndarray) -> Catalog:
         feature_names=catalog.feature_names,
         extra=catalog.extra.iloc[rows].reset_index(drop=True),
     )
+
+
+def without_labels(catalog: Catalog, rows: np.ndarray, columns: Sequence[str]) -> Catalog:
+    """The catalog with `columns` emptied on every row of the songs of `rows`."""
+    hidden = np.isin(catalog.song_ids, catalog.song_ids[np.asarray(rows, dtype=np.int64)])
+    extra = catalog.extra.copy()
+    for column in columns:
+        if column in extra.columns:
+            values = extra[column].to_numpy(dtype=object).copy()
+            values[hidden] = None
+            extra[column] = values
+    return replace(catalog, extra=extra)
 
 
 def split_songs(

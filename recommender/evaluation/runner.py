@@ -25,17 +25,29 @@ class EvaluationData:
     """Everything shared by the models under evaluation, built once per run."""
 
     catalog: Catalog  # evaluation songs: every query and every candidate
-    train: Catalog  # the held-out songs, only for models trained on labels
+    train: Catalog  # the songs (with labels) models trained on labels learn from
     labels: np.ndarray  # (len(catalog), n_labels) bool
     label_names: list[str]
     queries: np.ndarray  # catalog rows
     scaled: np.ndarray  # catalog features standardised on the catalog (feature metrics)
     plan: EvaluationPlan | None = None  # its shaping applies to every list scored
+    # Whether label-trained models know the candidates' labels (every one but the queries'),
+    # or place every candidate by prediction (`train` disjoint from `catalog`).
+    candidate_labels: bool = False
 
 
 def prepare(catalog: Catalog, spec: EvaluationPlan) -> EvaluationData:
-    train_rows, eval_rows = protocol.split_songs(catalog, spec.train_fraction, spec.seed)
-    evaluated = protocol.subset(catalog, eval_rows)
+    """The queries, the candidates and the songs label-trained models learn from (see
+    `protocol`: every song but the queries, or a disjoint share)."""
+    split = spec.train_fraction > 0
+    if split:
+        train_rows, eval_rows = protocol.split_songs(catalog, spec.train_fraction, spec.seed)
+        evaluated = protocol.subset(catalog, eval_rows)
+    else:
+        evaluated = catalog
+    queries = protocol.sample_queries(evaluated, spec.queries, spec.seed)
+    if not split:
+        train_rows = np.flatnonzero(~np.isin(catalog.song_ids, catalog.song_ids[queries]))
     labels, names = protocol.label_matrix(evaluated, spec.label_column, spec.label_mode)
     scaler = Standardizer.fit(evaluated.features)
     return EvaluationData(
@@ -43,9 +55,10 @@ def prepare(catalog: Catalog, spec: EvaluationPlan) -> EvaluationData:
         train=protocol.subset(catalog, train_rows),
         labels=labels,
         label_names=names,
-        queries=protocol.sample_queries(evaluated, spec.queries, spec.seed),
+        queries=queries,
         scaled=scaler.transform(evaluated.features),
         plan=spec,
+        candidate_labels=not split,
     )
 
 

@@ -191,7 +191,8 @@ def answers(
     songs of its row of `withheld` (-1: none); -1 pads a catalog too small."""
     vectors = recommender.catalog_embedding[recommender.catalog.canonical_rows]
     wanted = plan.k + withheld.shape[1]  # every song withheld may come back: fetch enough
-    positions, _ = recommender.index.search(queries(vectors, heard, mode, plan), wanted)
+    searched = recommender.as_queries(queries(vectors, heard, mode, plan))
+    positions, _ = recommender.index.search(searched, wanted)
     if positions.shape[1] < wanted:
         positions = np.pad(
             positions, ((0, 0), (0, wanted - positions.shape[1])), constant_values=-1

@@ -65,7 +65,7 @@ def _queries(recommender: Recommender, batch: Batch) -> tuple[np.ndarray, np.nda
         weight = np.array([batch.shapes[i].blend_weight for i in batch.blended], np.float32)
         queries[at] = (1.0 - weight[:, None]) * queries[at] + weight[:, None] * blends
     if not any(controls[i].targets or controls[i].explain for i in batch.custom):
-        return queries, None
+        return recommender.as_queries(queries), None
     raw = recommender.catalog.features[np.maximum(rows, 0)].astype(np.float64)
     raw[given] = batch.seed_features
     mean = np.array(batch.mean(raw))
@@ -76,7 +76,7 @@ def _queries(recommender: Recommender, batch: Batch) -> tuple[np.ndarray, np.nda
             targeted[i, column] = value
     if moved:
         queries[moved] += recommender.embed(targeted[moved]) - recommender.embed(mean[moved])
-    return queries, targeted
+    return recommender.as_queries(queries), targeted
 
 
 class _Stage:

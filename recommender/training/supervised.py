@@ -27,9 +27,8 @@ from tqdm.auto import tqdm
 from recommender.build import build
 from recommender.catalog import Catalog
 from recommender.embeddings.quantiles import QuantileNormal
-from recommender.embeddings.supervised import SupervisedEmbedding
+from recommender.embeddings.supervised import SupervisedEmbedding, label_targets
 from recommender.errors import ConfigurationError
-from recommender.ingest import split_labels
 from recommender.recommender import Recommender, TrainingCurve
 from recommender.training.threads import single_thread
 
@@ -43,18 +42,6 @@ class Targets:
     column: str
     names: list[str]
     values: np.ndarray  # (n, n_labels) float32; a labelled row sums to 1, an unlabelled to 0
-
-
-def label_targets(values: Sequence[object]) -> tuple[np.ndarray, list[str]]:
-    """Soft targets: each label of a song gets an equal share; unlabelled songs get zeros."""
-    sets = [split_labels(v) for v in values]
-    names = sorted(set().union(*sets)) if sets else []
-    position = {name: j for j, name in enumerate(names)}
-    targets = np.zeros((len(sets), len(names)), dtype=np.float32)
-    for i, labels in enumerate(sets):
-        if labels:
-            targets[i, [position[label] for label in labels]] = 1.0 / len(labels)
-    return targets, names
 
 
 class LabelNetwork(nn.Module):
@@ -79,11 +66,19 @@ class LabelNetwork(nn.Module):
         return [head(hidden) for head in self.heads]
 
     def export(
-        self, weight: float, sqrt: bool, inputs: QuantileNormal | None
+        self,
+        weight: float,
+        geometry: str,
+        inputs: QuantileNormal | None,
+        labels: Sequence[Sequence[str]] = (),
+        columns: Sequence[str] = (),
     ) -> SupervisedEmbedding:
         trunk = [m for m in self.trunk if isinstance(m, nn.Linear)]
         heads = [m for m in self.heads if isinstance(m, nn.Linear)]
-        return SupervisedEmbedding(_arrays(trunk), _arrays(heads), weight, sqrt, inputs)
+        names = tuple(tuple(n) for n in labels)
+        return SupervisedEmbedding(
+            _arrays(trunk), _arrays(heads), weight, geometry, inputs, names, tuple(columns)
+        )
 
 
 def _arrays(linears: Sequence[nn.Linear]) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
@@ -163,7 +158,11 @@ def train_network(
         network.load_state_dict(best_state)
         network.eval()
     embedding = network.export(
-        float(options["weight"]), bool(options["sqrt_probabilities"]), inputs
+        float(options["weight"]),
+        str(options["geometry"]),
+        inputs,
+        [t.names for t in described],
+        [t.column for t in described],
     )
     extra = {
         "loss": "cross-entropy",

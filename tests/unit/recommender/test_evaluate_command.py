@@ -42,7 +42,7 @@ def test_evaluate_writes_report_and_plots(catalog_csv: Path, tmp_path: Path) -> 
         assert 0.0 <= entry["mrr"] <= 1.0
         assert 0.0 < entry["coverage"] <= 1.0
         assert entry["diversity"] >= 0.0
-    assert "disjoint from every query and candidate" in report["models"]["supervised"]["training"]
+    assert "the queries' labels are hidden" in report["models"]["supervised"]["training"]
     markdown = (out / "report.md").read_text()
     assert "| P@5 |" in markdown and "| metric | knn | supervised |" in markdown
     pngs = ["precision_at_k.png", *(f"map_{m}.png" for m in report["models"])]
@@ -68,10 +68,17 @@ def test_same_seed_same_numbers(catalog_csv: Path, tmp_path: Path) -> None:
     assert first["precision_at_k"] == second["precision_at_k"]
 
 
-def test_label_trained_model_needs_a_training_split(catalog_csv: Path, tmp_path: Path) -> None:
+def test_a_train_fraction_keeps_the_label_trained_model_off_every_candidate(
+    catalog_csv: Path, tmp_path: Path
+) -> None:
     argv = ["evaluate", "--catalog", str(catalog_csv), "--label-column", "genre", "--models"]
-    argv += ["supervised", "--train-fraction", "0", "--out", str(tmp_path / "x"), "--no-plots"]
-    with pytest.raises(ValueError, match="train fraction above 0"):
+    argv += ["supervised", "--train-fraction", "0.3", "--queries", "50"]
+    assert main([*argv, "--out", str(tmp_path / "x"), "--no-plots"]) == 0
+    report = json.loads((tmp_path / "x" / "report.json").read_text())
+    assert "disjoint from every query and candidate" in report["models"]["supervised"]["training"]
+    argv = ["evaluate", "--catalog", str(catalog_csv), "--label-column", "genre", "--models"]
+    argv += ["supervised", "--queries", "5000", "--out", str(tmp_path / "y"), "--no-plots"]
+    with pytest.raises(ValueError, match="no song is left to train on"):
         main(argv)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from model_catalogs import grouped_catalog
 
 from recommender.catalog import Catalog
 from recommender.evaluation import EvaluationPlan, evaluate, prepare, protocol
+from recommender.evaluation.builders import evaluated_model
 from recommender.recommender import knn
 
 
@@ -61,3 +63,27 @@ def test_a_query_never_gets_its_own_song_back() -> None:
     for query, recommended in zip(data.queries, rows, strict=True):
         assert songs[query] not in {songs[r] for r in recommended if r >= 0}
     assert len(report["precision_at_k"]) == 3
+
+
+def test_a_label_trained_model_never_learns_a_query_label() -> None:
+    catalog = grouped_catalog(5, 40, seed=3)
+    data = prepare(catalog, EvaluationPlan("genre", k=5, queries=30))
+    queried = np.isin(data.catalog.song_ids, data.catalog.song_ids[data.queries])
+    assert not set(data.train.track_ids) & set(data.catalog.track_ids[queried])
+    assert len(data.train.canonical_rows) == len(catalog.canonical_rows) - 30
+    options = {"epochs": 10, "hidden": (16,), "clusters": 0}
+    model, note = evaluated_model(
+        "supervised", data, "genre", full_catalog=catalog, options=options
+    )
+    assert "hidden" in note
+    width = catalog.features.shape[1]
+    blocks = model.catalog_embedding[:, width:-1] / model.options["weight"]
+    # The queries are placed by prediction, every other song by its own label.
+    predicted = model.embedding.probabilities(model.scaler.transform(catalog.features))[0]
+    np.testing.assert_allclose(blocks[data.queries], predicted[data.queries], atol=1e-5)
+    others = np.setdiff1d(np.arange(len(catalog)), data.queries)
+    names = np.array(model.embedding.labels[0])
+    assert (names[blocks[others].argmax(axis=1)] == catalog.labels("genre")[others]).all()
+    assert np.allclose(blocks[others].max(axis=1), 1.0)
+    split = prepare(catalog, EvaluationPlan("genre", k=5, queries=30, train_fraction=0.25))
+    assert not set(split.train.track_ids) & set(split.catalog.track_ids)

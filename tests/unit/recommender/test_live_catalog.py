@@ -4,6 +4,8 @@ the catalog's derived data kept right."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -155,6 +157,12 @@ def test_a_copy_of_a_song_is_its_neighbour_at_once(models, catalog, name, kind):
     model = models[name] if kind == "exact" else models[name].with_search("hnsw")
     seeds = [catalog.track_ids[i] for i in (5, 50, 500)]
     copies = [upsert(f"copy-{t}", catalog.features[catalog.index[t]]) for t in seeds]
+    # With its genre, as the upstream catalog sends it (`supervised` places songs by it).
+    genres = catalog.labels("genre")
+    copies = [
+        replace(c, labels={"genre": genres[catalog.index[t]]})
+        for c, t in zip(copies, seeds, strict=True)
+    ]
     applied = apply_update({name: model}, CatalogUpdate(copies))
     assert applied.added == [c.track_id for c in copies]
     live = applied.models[name]

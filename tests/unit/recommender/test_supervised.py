@@ -17,22 +17,40 @@ def test_label_targets_count_each_label_of_a_song() -> None:
     assert targets.tolist() == [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
 
 
-def test_supervised_embedding_appends_one_probability_block_per_label_column() -> None:
+def test_supervised_embedding_appends_one_label_block_per_label_column() -> None:
     frame = generate_catalog(600, seed=2)
     frame["mood"] = np.where(frame["valence"] > 0.5, "happy", "sad")
+    frame.loc[:9, "genre"] = ""  # ten songs without a genre
     catalog = Catalog.from_frame(frame, extra_columns=["genre", "mood"])
     options = {"label_column": "genre", "extra_label_columns": ["mood"], "epochs": 20}
     model = train_supervised(catalog, options=options)
-    n_genres = len(set(frame["genre"]))
-    assert model.catalog_embedding.shape == (600, 9 + n_genres + 2)
-    # Square roots of probabilities by default (Hellinger geometry): their squares sum to 1.
-    roots = model.catalog_embedding[:, 9:] / model.options["weight"]
-    assert np.allclose((roots[:, :n_genres] ** 2).sum(axis=1), 1.0, atol=1e-5)
+    n_genres = len(set(frame["genre"])) - 1
+    # Each block: a distribution over the column's labels and one length term.
+    assert model.catalog_embedding.shape == (600, 9 + n_genres + 1 + 2 + 1)
+    blocks = model.catalog_embedding[:, 9:] / model.options["weight"]
+    genre, mood = blocks[:, : n_genres + 1], blocks[:, n_genres + 1 :]
+    assert np.allclose((genre**2).sum(axis=1), 1.0, atol=1e-5)
+    assert np.allclose((mood**2).sum(axis=1), 1.0, atol=1e-5)
+    # A labelled song sits at its own label; a song without one at the network's prediction.
+    names = list(model.embedding.labels[0])
+    at = [names.index(g) for g in frame["genre"][10:]]
+    np.testing.assert_array_equal(genre[10:, :-1].argmax(axis=1), at)
+    assert np.allclose(genre[10:, :-1].max(axis=1), 1.0) and np.allclose(genre[10:, -1], 0.0)
+    predicted = model.embedding.probabilities(model.scaler.transform(catalog.features[:10]))[0]
+    np.testing.assert_allclose(genre[:10, :-1], predicted, atol=1e-5)
+    # A query leaves the length terms at zero.
+    assert model.query_zeroed.tolist() == [9 + n_genres, 9 + n_genres + 3]
+    queries = model.as_queries(model.catalog_embedding[:3].copy())
+    assert (queries[:, model.query_zeroed] == 0).all()
     rows = model.recommend(np.arange(5), 3).rows
     assert rows.shape == (5, 3) and (rows >= 0).all()
-    linear = train_supervised(catalog, options={**options, "sqrt_probabilities": False})
+    roots = train_supervised(catalog, options={**options, "geometry": "hellinger"})
+    assert roots.query_zeroed.size == 0
+    squares = (roots.catalog_embedding[:, 9:] / roots.options["weight"]) ** 2
+    linear = train_supervised(catalog, options={**options, "geometry": "probabilities"})
     probabilities = linear.catalog_embedding[:, 9:] / linear.options["weight"]
-    np.testing.assert_allclose(probabilities, roots**2, atol=1e-5)
+    np.testing.assert_allclose(probabilities, squares, atol=1e-5)
+    assert np.allclose(probabilities[:, :n_genres].sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_supervised_rejects_unknown_options_and_single_label_data() -> None:

@@ -45,7 +45,7 @@ def test_train_supervised_on_two_label_columns_and_serve_it(tmp_path, export, ca
     assert model.options["extra_label_columns"] == ("Mood",)
     labels = model.training_curve.extra["labels"]
     assert "solo" in labels["Genre"] and labels["Mood"] == ["down", "up"]
-    assert model.catalog_embedding.shape[1] == 12 + len(labels["Genre"]) + 2
+    assert model.catalog_embedding.shape[1] == 12 + (len(labels["Genre"]) + 1) + (2 + 1)
 
 
 def test_label_columns_are_for_label_trained_models(tmp_path, export, capsys):

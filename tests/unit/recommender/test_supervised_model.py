@@ -36,7 +36,7 @@ def test_trains_on_rare_multi_and_missing_labels_and_two_columns() -> None:
     assert curve is not None
     assert curve.extra["training_songs"] == len(catalog)  # every song has a mood
     assert curve.extra["labels"]["genre"] == ["g0", "g1", "g2", "g3", "g4", "g5", "solo"]
-    assert model.catalog_embedding.shape == (len(catalog), 9 + 7 + 2)
+    assert model.catalog_embedding.shape == (len(catalog), 9 + (7 + 1) + (2 + 1))
     only_genre = train_supervised(catalog, options={**FAST, "label_column": "genre"})
     assert only_genre.training_curve.extra["training_songs"] == len(catalog) - 3
 
@@ -45,8 +45,11 @@ def test_same_seed_same_model_and_another_seed_another() -> None:
     catalog = grouped_catalog(4, 10, seed=2)
     first, second = (train_supervised(catalog, options={**FAST, "seed": 3}) for _ in range(2))
     np.testing.assert_array_equal(first.catalog_embedding, second.catalog_embedding)
+    # Labelled songs sit at their labels: the networks show in their predictions.
+    seeds = catalog.features + 0.01
+    np.testing.assert_array_equal(first.embed(seeds), second.embed(seeds))
     other = train_supervised(catalog, options={**FAST, "seed": 4})
-    assert not np.array_equal(first.catalog_embedding, other.catalog_embedding)
+    assert not np.array_equal(first.embed(seeds), other.embed(seeds))
 
 
 def test_neighbours_share_the_label_it_learned() -> None:
@@ -67,7 +70,7 @@ def test_the_numpy_forward_pass_is_the_torch_network() -> None:
     x = np.random.default_rng(0).normal(size=(50, 9)).astype(np.float32)
     with torch.no_grad():
         expected = [torch.softmax(h, dim=1).numpy() for h in network(torch.from_numpy(x))]
-    served = network.export(weight=2.0, sqrt=True, inputs=None)
+    served = network.export(weight=2.0, geometry="hellinger", inputs=None)
     for got, want in zip(served.probabilities(x), expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     embedding = served.transform(x)
