@@ -147,9 +147,20 @@ def spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
+def _renamed(name: str, options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Options of older artifacts' manifests as they are named now."""
+    if name == "supervised" and "sqrt_probabilities" in options:  # before `geometry`
+        renamed = {k: v for k, v in options.items() if k != "sqrt_probabilities"}
+        sqrt = bool(options["sqrt_probabilities"])
+        renamed.setdefault("geometry", "hellinger" if sqrt else "probabilities")
+        return renamed
+    return options
+
+
 def resolve_options(name: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The model's defaults overlaid with `options`; unknown models or options are refused."""
     resolved = {**COMMON_OPTIONS, **spec(name).defaults}
+    options = _renamed(name, options or {})
     unknown = sorted(set(options or {}) - set(resolved))
     if unknown:
         raise ConfigurationError(f"model {name!r} takes no option {', '.join(unknown)}")

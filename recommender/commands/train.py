@@ -27,6 +27,8 @@ _OPTION_FLAGS = (
     "patience",
     "quantile_inputs",
     "input_dropout",
+    "keep_features",
+    "latent_weight",
     "components",
     "clusters",
     "seed",
@@ -76,7 +78,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action=argparse.BooleanOptionalAction,
         help="map features to normal scores of their ranks first (default on)",
     )
-    parser.add_argument("--input-dropout", type=float, help="autoencoder masking (default 0.2)")
+    parser.add_argument("--input-dropout", type=float, help="autoencoder masking (default 0.1)")
+    parser.add_argument(
+        "--keep-features",
+        action=argparse.BooleanOptionalAction,
+        help="autoencoder: search the features beside the latent (default on)",
+    )
+    parser.add_argument(
+        "--latent-weight", type=float, help="autoencoder: the latent's spread beside them (1)"
+    )
     parser.add_argument("--weight", type=float, help="supervised: weight of each label block")
     parser.add_argument("--dropout", type=float, help="supervised: dropout after hidden layers")
     parser.add_argument("--weight-decay", type=float, help="supervised: Adam weight decay")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -107,7 +107,13 @@ def train_autoencoder(
     curve = TrainingCurve(
         tuple(train_curve), tuple(val_curve), best_epoch, time.perf_counter() - started
     )
-    return export_encoder(encoder, config.relu_latent, inputs), curve
+    exported = export_encoder(encoder, config.relu_latent, inputs)
+    if not config.keep_features:
+        return exported, curve
+    # Beside unit-variance features, the latent at a mean spread of `latent_weight`.
+    spread = float(exported.latent(scaled).std(axis=0).mean()) if len(scaled) > 1 else 1.0
+    scale = config.latent_weight / spread if spread > 0 else 1.0
+    return replace(exported, keep_features=True, latent_scale=scale), curve
 
 
 def _split(data: torch.Tensor, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

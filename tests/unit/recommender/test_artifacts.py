@@ -79,8 +79,8 @@ def test_artifact_holds_no_pickle_and_all_it_promises(tmp_path, catalog):
     assert {"scaler.mean", "scaler.scale", "encoder.0.weight", "encoder.inputs.knots"} <= set(
         weights
     )
-    # The default latent is 8-dimensional.
-    assert load_file(path / "catalog.safetensors")["embedding"].shape == (len(catalog), 8)
+    # The nine standardised features beside the default 8-dimensional latent.
+    assert load_file(path / "catalog.safetensors")["embedding"].shape == (len(catalog), 9 + 8)
     assert read_cluster_table(tmp_path, "autoencoder")["size"].sum() == len(catalog)
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from model_catalogs import grouped_catalog
 
-from recommender.embeddings.encoder import AutoencoderConfig
+from recommender.embeddings.encoder import AutoencoderConfig, EncoderEmbedding
 from recommender.embeddings.quantiles import QuantileNormal
 from recommender.scaling import Standardizer
 from recommender.training.autoencoder import build_network, export_encoder, train_autoencoder
@@ -102,8 +102,9 @@ def test_defaults_and_the_original_network():
     default = AutoencoderConfig()
     assert (default.hidden, default.latent_dim, default.latent_for(9)) == ((128,), None, 8)
     assert default.quantile_inputs and default.input_dropout == 0.1
+    assert default.keep_features and default.latent_weight == 1.0
     original = AutoencoderConfig(
-        hidden=(12,), latent_dim=6, quantile_inputs=False, input_dropout=0.0
+        hidden=(12,), latent_dim=6, quantile_inputs=False, input_dropout=0.0, keep_features=False
     )
     encoder, decoder = build_network(9, original)
     assert [m.out_features for m in encoder if isinstance(m, torch.nn.Linear)] == [12, 6]
@@ -124,3 +125,17 @@ def test_defaults_and_the_original_network():
 def test_config_refuses_nonsense(bad):
     with pytest.raises(ValueError):
         AutoencoderConfig(**bad)
+
+
+def test_the_features_sit_beside_a_latent_of_unit_spread(scaled):
+    beside, _ = train_autoencoder(scaled, AutoencoderConfig(epochs=3))
+    embedded = beside.transform(scaled)
+    assert beside.keep_features and embedded.shape == (len(scaled), 9 + 8)
+    np.testing.assert_allclose(embedded[:, :9], scaled, atol=1e-6)
+    assert embedded[:, 9:].std(axis=0).mean() == pytest.approx(1.0, rel=1e-3)
+    again = EncoderEmbedding.from_state(beside.state())
+    np.testing.assert_allclose(again.transform(scaled), embedded, atol=1e-6)
+    alone, _ = train_autoencoder(scaled, AutoencoderConfig(epochs=3, keep_features=False))
+    assert alone.transform(scaled).shape == (len(scaled), 8)
+    with pytest.raises(ValueError, match="latent_weight"):
+        AutoencoderConfig(latent_weight=0.0)

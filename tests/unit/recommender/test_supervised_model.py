@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import torch
 from model_catalogs import grouped_catalog
+from safetensors.numpy import load_file, save_file
 
 from recommender.artifacts import load_artifact, save_artifact
 from recommender.catalog import Catalog
@@ -90,3 +93,25 @@ def test_saved_and_loaded_without_torch_state(tmp_path) -> None:
     np.testing.assert_array_equal(
         loaded.recommend(unknown, 4, seeds).rows, model.recommend(unknown, 4, seeds).rows
     )
+
+
+def test_an_artifact_from_before_the_labels_geometry_still_loads(tmp_path) -> None:
+    catalog = grouped_catalog(4, 10, seed=6)
+    options = {**FAST, "label_column": "genre", "geometry": "hellinger"}
+    model = train_supervised(catalog, options=options)
+    path = save_artifact(model, tmp_path)
+    # What an artifact of the Hellinger-only model held: `sqrt_probabilities`, no geometry,
+    # no label names.
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["options"]["geometry"]
+    manifest["options"]["sqrt_probabilities"] = True
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    weights = load_file(path / "model.safetensors")
+    old = {k: v for k, v in weights.items() if k != "supervised.geometry"}
+    old = {k: v for k, v in old.items() if not k.startswith(("supervised.labels", "supervised.c"))}
+    save_file(old, path / "model.safetensors")
+    loaded = load_artifact(tmp_path, "supervised", catalog)
+    assert loaded.embedding.geometry == "hellinger" and loaded.options["geometry"] == "hellinger"
+    assert loaded.query_zeroed.size == 0
+    seeds = catalog.features[:5] + 0.01
+    np.testing.assert_allclose(loaded.embed(seeds), model.embed(seeds), atol=1e-6)

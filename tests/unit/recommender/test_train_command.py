@@ -48,9 +48,10 @@ def test_an_option_the_model_does_not_take_is_a_usage_error(tmp_path, catalog_cs
 def test_the_original_autoencoder_is_a_set_of_flags(tmp_path, catalog_csv):
     argv = ["train", "--model", "autoencoder", "--catalog", str(catalog_csv), "--out"]
     flags = ["--hidden", "12", "--latent-dim", "6", "--no-quantile-inputs", "--input-dropout", "0"]
+    flags += ["--no-keep-features"]
     assert main([*argv, str(tmp_path), "--epochs", "2", "--clusters", "0", *flags]) == 0
     model = load_artifact(tmp_path, "autoencoder", read_catalog(catalog_csv))
     assert (model.options["hidden"], model.options["latent_dim"]) == ((12,), 6)
     assert not model.options["quantile_inputs"] and model.options["input_dropout"] == 0
-    assert model.embedding.inputs is None
+    assert model.embedding.inputs is None and not model.embedding.keep_features
     assert model.catalog_embedding.shape[1] == 6
