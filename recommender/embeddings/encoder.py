@@ -23,8 +23,8 @@ class AutoencoderConfig:
     ReLU between layers, linear latent and output; the standardised features are searched beside
     the latent. The issue's original network (input -> 12 -> 6 on standardised features,
     searched in its latent) is `hidden=(12,), latent_dim=6, quantile_inputs=False,
-    input_dropout=0.0, keep_features=False`; docs/quality.md says why the defaults moved (it ranked 6.5 % below KNN)
-    and how these were chosen across catalogs and feature sets.
+    input_dropout=0.0, keep_features=False`; docs/quality.md says why the defaults moved (it
+    ranked 6.5 % below KNN) and how these were chosen across catalogs and feature sets.
     """
 
     hidden: tuple[int, ...] = (128,)
@@ -108,6 +108,8 @@ class EncoderEmbedding:
     def from_state(cls, state: dict[str, np.ndarray]) -> EncoderEmbedding:
         weights, biases = layers_from_state("encoder", state)
         inputs = QuantileNormal.from_state(state, "encoder.inputs")
-        keep = bool(state["encoder.keep_features"][0]) if "encoder.keep_features" in state else False
+        keep = (
+            bool(state["encoder.keep_features"][0]) if "encoder.keep_features" in state else False
+        )
         scale = float(state["encoder.latent_scale"][0]) if "encoder.latent_scale" in state else 1.0
         return cls(weights, biases, bool(state["encoder.relu_latent"][0]), inputs, keep, scale)
