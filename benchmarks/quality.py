@@ -152,25 +152,29 @@ def candidates(model: str, grid: Path | None) -> dict[str, dict[str, Any]]:
         loaded: dict[str, dict[str, Any]] = json.loads(grid.read_text())
         return loaded
     if model == "supervised":
+        grid = [
+            ("labels", 16.0, (256, 256)),
+            ("labels", 4.0, (256, 256)),
+            ("labels", 16.0, (512, 512)),
+            ("labels", 16.0, (128,)),
+            ("hellinger", 16.0, (256, 256)),
+        ]
         return {
-            f"supervised:w{w}:h{','.join(map(str, h))}": {"weight": w, "hidden": h}
-            for h in ((128,), (256,), (256, 256))
-            for w in (4.0, 8.0, 16.0)
+            f"supervised:{g}:w{w:g}:h{','.join(map(str, h))}": {
+                "geometry": g,
+                "weight": w,
+                "hidden": h,
+            }
+            for g, w, h in grid
         }
-    # Latent None: one fewer than the catalog's features (9 -> 8, 16 -> 15).
+    # Latent None: one fewer than the catalog's features (9 -> 8, 16 -> 15); beside the
+    # standardised features at a latent spread of `latent_weight`, or alone.
     return {
-        f"autoencoder:l{latent or 'n-1'}:h{hidden}:d{drop}": {
-            "latent_dim": latent,
-            "hidden": (hidden,),
-            "input_dropout": drop,
+        f"autoencoder:{'latent alone' if weight is None else f'beside features w{weight}'}": {
+            "keep_features": weight is not None,
+            "latent_weight": weight or 1.0,
         }
-        for latent, hidden, drop in (
-            (8, 64, 0.2),
-            (None, 64, 0.2),
-            (None, 128, 0.2),
-            (None, 64, 0.1),
-            (None, 128, 0.1),
-        )
+        for weight in (None, 0.5, 1.0, 2.0)
     }
 
 

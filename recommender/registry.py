@@ -75,7 +75,7 @@ _AUTOENCODER_DEFAULTS = {
 SUPERVISED_DEFAULTS: Mapping[str, Any] = {
     "label_column": "genre",
     "extra_label_columns": (),  # more label columns, one softmax head and block each
-    "weight": 16.0,  # of each probability block against the unit-variance features
+    "weight": 4.0,  # of each label block against the unit-variance features
     # "labels": catalog songs placed by their own labels, songs ranked by the chance they
     # share the seed's (recommender.embeddings.supervised); "hellinger", "probabilities".
     "geometry": "labels",

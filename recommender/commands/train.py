@@ -8,6 +8,7 @@ from typing import Any
 
 from recommender.artifacts import save_artifact
 from recommender.catalog import BUNDLED_CATALOG, Catalog
+from recommender.embeddings.supervised import GEOMETRIES
 from recommender.features import DEFAULT_FEATURE_SET
 from recommender.ingest import load_catalog
 from recommender.ingest.headers import label_columns
@@ -34,6 +35,7 @@ _OPTION_FLAGS = (
     "seed",
     "metric",
     "weight",
+    "geometry",
     "dropout",
     "weight_decay",
 )
@@ -88,6 +90,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--latent-weight", type=float, help="autoencoder: the latent's spread beside them (1)"
     )
     parser.add_argument("--weight", type=float, help="supervised: weight of each label block")
+    parser.add_argument(
+        "--geometry",
+        choices=GEOMETRIES,
+        help="supervised: labels (songs at their labels, the default), hellinger, probabilities",
+    )
     parser.add_argument("--dropout", type=float, help="supervised: dropout after hidden layers")
     parser.add_argument("--weight-decay", type=float, help="supervised: Adam weight decay")
     parser.set_defaults(handler=_train, parser=parser)
