@@ -56,7 +56,18 @@ def evaluated_model(
                 f"trained on the labels ({', '.join(columns)}) of {songs} training songs, "
                 "disjoint from every query and candidate"
             )
-            return rebuild(trained, data.catalog), note
+            # Every candidate (and query) placed by prediction: no label of theirs is known.
+            predicted = trained.embedding.transform(trained.scaler.transform(data.catalog.features))
+            return Recommender(
+                trained.name,
+                data.catalog,
+                trained.scaler,
+                trained.embedding,
+                trained.metric,
+                catalog_embedding=predicted,
+                options=trained.options,
+                training_curve=trained.training_curve,
+            ), note
         # As deployed: the catalog's labels place its songs, the queries' stay unknown.
         hidden = protocol.without_labels(data.catalog, data.queries, columns)
         scaled = trained.scaler.transform(data.catalog.features)

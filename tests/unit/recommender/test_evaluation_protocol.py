@@ -87,3 +87,11 @@ def test_a_label_trained_model_never_learns_a_query_label() -> None:
     assert np.allclose(blocks[others].max(axis=1), 1.0)
     split = prepare(catalog, EvaluationPlan("genre", k=5, queries=30, train_fraction=0.25))
     assert not set(split.train.track_ids) & set(split.catalog.track_ids)
+    model, note = evaluated_model(
+        "supervised", split, "genre", full_catalog=catalog, options=options
+    )
+    assert "disjoint" in note
+    scaled = model.scaler.transform(split.catalog.features)
+    np.testing.assert_allclose(
+        model.catalog_embedding, model.embedding.transform(scaled), atol=1e-6
+    )
