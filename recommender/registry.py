@@ -119,7 +119,7 @@ MODELS: Mapping[str, ModelSpec] = {
         ),
         ModelSpec(
             "autoencoder",
-            "neighbours in a trained autoencoder's latent space",
+            "features beside a trained autoencoder's latent",
             "euclidean",
             "recommender.training.autoencoder:fit",
             EncoderEmbedding.from_state,
@@ -127,7 +127,8 @@ MODELS: Mapping[str, ModelSpec] = {
         ),
         ModelSpec(
             "supervised",
-            "features beside label probabilities from a network trained on label columns",
+            "features beside each song's labels (predicted for new songs and feature seeds) "
+            "from a network trained on label columns",
             "euclidean",
             "recommender.training.supervised:fit",
             SupervisedEmbedding.from_state,
