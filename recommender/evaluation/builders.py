@@ -51,41 +51,21 @@ def evaluated_model(
         trained = train_model(name, data.train, options=options)
         columns = [options["label_column"], *options.get("extra_label_columns", ())]
         songs = len(data.train.canonical_rows)
+        scaled = trained.scaler.transform(data.catalog.features)
         if not data.candidate_labels:
             note = (
                 f"trained on the labels ({', '.join(columns)}) of {songs} training songs, "
                 "disjoint from every query and candidate"
             )
             # Every candidate (and query) placed by prediction: no label of theirs is known.
-            predicted = trained.embedding.transform(trained.scaler.transform(data.catalog.features))
-            return Recommender(
-                trained.name,
-                data.catalog,
-                trained.scaler,
-                trained.embedding,
-                trained.metric,
-                catalog_embedding=predicted,
-                options=trained.options,
-                training_curve=trained.training_curve,
-            ), note
+            return _placed(trained, data.catalog, trained.embedding.transform(scaled)), note
         # As deployed: the catalog's labels place its songs, the queries' stay unknown.
         hidden = protocol.without_labels(data.catalog, data.queries, columns)
-        scaled = trained.scaler.transform(data.catalog.features)
-        encoded = place(trained.embedding, scaled, hidden.extra)
         note = (
             f"trained on the labels ({', '.join(columns)}) of the {songs} songs that are not "
             "queries; the queries' labels are hidden from it"
         )
-        return Recommender(
-            trained.name,
-            data.catalog,
-            trained.scaler,
-            trained.embedding,
-            trained.metric,
-            catalog_embedding=encoded,
-            options=trained.options,
-            training_curve=trained.training_curve,
-        ), note
+        return _placed(trained, data.catalog, place(trained.embedding, scaled, hidden.extra)), note
     if artifacts is not None:
         try:
             loaded = load_artifact(artifacts, name, full_catalog)
@@ -95,6 +75,20 @@ def evaluated_model(
             return rebuild(loaded, data.catalog), f"artifact {loaded.version} (no labels)"
     trained = train_model(name, data.catalog, options=options or None)
     return trained, "trained in place on the candidate songs' features (no labels)"
+
+
+def _placed(trained: Recommender, catalog: Catalog, encoded: np.ndarray) -> Recommender:
+    """`trained` searching `catalog`, its songs placed at `encoded`."""
+    return Recommender(
+        trained.name,
+        catalog,
+        trained.scaler,
+        trained.embedding,
+        trained.metric,
+        catalog_embedding=encoded,
+        options=trained.options,
+        training_curve=trained.training_curve,
+    )
 
 
 def clusters_for_map(recommender: Recommender, seed: int = 0) -> np.ndarray:
