@@ -8,7 +8,8 @@ held by a single song is just a class. Trained with Adam on cross-entropy, early
 validation share of the songs; seeded and single-threaded, so the same data, options and seed
 give the same weights. The served embedding is `recommender.embeddings.supervised`.
 
-Train it only on songs disjoint from anything it is evaluated on (see `recommender.evaluation`).
+Never train it on the label of a song it is evaluated on as a query (`recommender.evaluation`
+hides the queries' labels from it, or with a train fraction trains it on a disjoint share).
 """
 
 from __future__ import annotations
