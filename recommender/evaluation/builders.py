@@ -23,10 +23,20 @@ from recommender.registry import spec
 from recommender.training import train_model
 
 
-def rebuild(recommender: Recommender, catalog: Catalog) -> Recommender:
-    """The same scaler, embedding and metric, searching another catalog."""
+def rebuild(
+    recommender: Recommender, catalog: Catalog, encoded: np.ndarray | None = None
+) -> Recommender:
+    """The same scaler, embedding and metric, searching another catalog, its songs placed at
+    `encoded` (None: as the model places them, labelled songs by their labels)."""
     return Recommender(
-        recommender.name, catalog, recommender.scaler, recommender.embedding, recommender.metric
+        recommender.name,
+        catalog,
+        recommender.scaler,
+        recommender.embedding,
+        recommender.metric,
+        catalog_embedding=encoded,
+        options=recommender.options,
+        training_curve=recommender.training_curve,
     )
 
 
@@ -58,14 +68,14 @@ def evaluated_model(
                 "disjoint from every query and candidate"
             )
             # Every candidate (and query) placed by prediction: no label of theirs is known.
-            return _placed(trained, data.catalog, trained.embedding.transform(scaled)), note
+            return rebuild(trained, data.catalog, trained.embedding.transform(scaled)), note
         # As deployed: the catalog's labels place its songs, the queries' stay unknown.
         hidden = protocol.without_labels(data.catalog, data.queries, columns)
         note = (
             f"trained on the labels ({', '.join(columns)}) of the {songs} songs that are not "
             "queries; the queries' labels are hidden from it"
         )
-        return _placed(trained, data.catalog, place(trained.embedding, scaled, hidden.extra)), note
+        return rebuild(trained, data.catalog, place(trained.embedding, scaled, hidden.extra)), note
     if artifacts is not None:
         try:
             loaded = load_artifact(artifacts, name, full_catalog)
@@ -75,20 +85,6 @@ def evaluated_model(
             return rebuild(loaded, data.catalog), f"artifact {loaded.version} (no labels)"
     trained = train_model(name, data.catalog, options=options or None)
     return trained, "trained in place on the candidate songs' features (no labels)"
-
-
-def _placed(trained: Recommender, catalog: Catalog, encoded: np.ndarray) -> Recommender:
-    """`trained` searching `catalog`, its songs placed at `encoded`."""
-    return Recommender(
-        trained.name,
-        catalog,
-        trained.scaler,
-        trained.embedding,
-        trained.metric,
-        catalog_embedding=encoded,
-        options=trained.options,
-        training_curve=trained.training_curve,
-    )
 
 
 def clusters_for_map(recommender: Recommender, seed: int = 0) -> np.ndarray:

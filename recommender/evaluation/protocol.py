@@ -60,10 +60,8 @@ class EvaluationPlan:
             **asdict(self),
             "dedup": "rows with the same normalised name+artist are one song; one row per song "
             "is a candidate",
-            "split": "train_fraction 0: models trained on labels learn every song's label but "
-            "the queries' and know the candidates' labels, never a query's; above 0: songs "
-            "split by seed, that share only for models trained on labels, queries and "
-            "candidates from the rest, placed by prediction"
+            "split": "songs split by seed: train_fraction of them only for models trained on "
+            "labels; queries and candidates come from the rest, placed by prediction"
             if self.train_fraction > 0
             else "none: models trained on labels learn every song's label except the "
             "queries' (hidden everywhere, as for songs the catalog has no label for)",
@@ -99,9 +97,14 @@ def subset(catalog: Catalog, rows: np.ndarray) -> Catalog:
     )
 
 
+def rows_of_songs(catalog: Catalog, rows: np.ndarray) -> np.ndarray:
+    """(len(catalog),) bool: the row belongs to the song of one of `rows`."""
+    return np.isin(catalog.song_ids, catalog.song_ids[np.asarray(rows, dtype=np.int64)])
+
+
 def without_labels(catalog: Catalog, rows: np.ndarray, columns: Sequence[str]) -> Catalog:
     """The catalog with `columns` emptied on every row of the songs of `rows`."""
-    hidden = np.isin(catalog.song_ids, catalog.song_ids[np.asarray(rows, dtype=np.int64)])
+    hidden = rows_of_songs(catalog, rows)
     extra = catalog.extra.copy()
     for column in columns:
         if column in extra.columns:

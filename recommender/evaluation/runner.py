@@ -47,7 +47,7 @@ def prepare(catalog: Catalog, spec: EvaluationPlan) -> EvaluationData:
         evaluated = catalog
     queries = protocol.sample_queries(evaluated, spec.queries, spec.seed)
     if not split:
-        train_rows = np.flatnonzero(~np.isin(catalog.song_ids, catalog.song_ids[queries]))
+        train_rows = np.flatnonzero(~protocol.rows_of_songs(catalog, queries))
     labels, names = protocol.label_matrix(evaluated, spec.label_column, spec.label_mode)
     scaler = Standardizer.fit(evaluated.features)
     return EvaluationData(
