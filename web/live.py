@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[list[tuple[str, bytes]]], None]
 
 
+# librdkafka scans for expired messages once a second, so a "not delivered" report can come up
+# to about a second after `message.timeout.ms`, later on a loaded machine; wait that long for it
+# before calling it a timeout of our own.
+_REPORT_GRACE_S = 2.5
+
+
 class _QueueFull(Exception):
     pass
 
@@ -66,6 +72,8 @@ class KafkaPublisher:
         acked: asyncio.Future[KafkaError | None] = loop.create_future()
 
         def on_delivery(error: KafkaError | None, _message: object) -> None:
+            if loop.is_closed():  # the request's loop is gone (a shutdown): nobody is waiting
+                return
             loop.call_soon_threadsafe(_settle, acked, error)
 
         try:
@@ -84,7 +92,7 @@ class KafkaPublisher:
             self._failed(topic, "refused")
             raise _unavailable(f"Kafka refused the event: {exc}") from None
         try:
-            error = await asyncio.wait_for(acked, self._timeout_s + 1.0)
+            error = await asyncio.wait_for(acked, self._timeout_s + _REPORT_GRACE_S)
         except TimeoutError:
             self._failed(topic, "timeout")
             raise _unavailable(f"Kafka did not acknowledge within {self._timeout_s:g} s") from None
