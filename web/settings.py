@@ -38,12 +38,12 @@ class WebSettings(Settings):
     )
     max_upload_mb: float = Field(20.0, gt=0, le=1024, description="Larger audio uploads get 413")
 
-    @field_validator("admin_token", "upload_dir", mode="before")
+    @field_validator("api_token", "admin_token", "upload_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
-        """docker compose passes ENCORE_ADMIN_TOKEN and ENCORE_UPLOAD_DIR through empty when the
-        user set none: that is no value (catalog changes and uploads stay off), not a token ""
-        or the folder "."."""
+        """docker compose passes ENCORE_API_TOKEN, ENCORE_ADMIN_TOKEN and ENCORE_UPLOAD_DIR
+        through empty when the user set none: that is no value (POST endpoints open, catalog
+        changes and uploads off), not a token "" or the folder "."."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("upload_dir")

@@ -52,9 +52,9 @@ def test_web_settings_are_service_settings_or_the_api_extras():
         assert key.startswith("ENCORE_") and (name in Settings.model_fields or name in extras)
 
 
-def test_web_takes_catalog_changes_and_uploads_from_the_shell_else_keeps_them_off():
+def test_web_takes_tokens_and_uploads_from_the_shell_else_keeps_them_unset():
     env = SERVICES["web"]["environment"]
-    for key in ("ENCORE_ADMIN_TOKEN", "ENCORE_UPLOAD_DIR"):
+    for key in ("ENCORE_API_TOKEN", "ENCORE_ADMIN_TOKEN", "ENCORE_UPLOAD_DIR"):
         assert env[key] == f"${{{key}:-}}"  # empty when unset: WebSettings reads it as None
 
 

@@ -103,14 +103,17 @@ def test_catalog_changes_need_the_admin_token(edges: Edges) -> None:
         assert "--admin-token" in problem(answer)["detail"] and answer.status_code == 403
 
 
-def test_a_blank_admin_token_or_upload_dir_is_unset(
+def test_a_blank_token_or_upload_dir_is_unset(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """What docker-compose.yml passes when the user set neither: catalog changes and uploads
-    stay off (403 above), and an upload folder still needs a real token."""
+    """What docker-compose.yml passes when the user set none: POST endpoints stay open,
+    catalog changes and uploads stay off (403 above), and an upload folder still needs a
+    real token."""
+    monkeypatch.setenv("ENCORE_API_TOKEN", " ")
     monkeypatch.setenv("ENCORE_ADMIN_TOKEN", "")
     monkeypatch.setenv("ENCORE_UPLOAD_DIR", "")
     settings = WebSettings()
+    assert settings.api_token is None
     assert settings.admin_token is None and settings.upload_dir is None
     with pytest.raises(ValidationError, match="needs --admin-token"):
         WebSettings(upload_dir=tmp_path)
