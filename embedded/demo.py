@@ -19,7 +19,8 @@ from kafkaio.stop import Stop
 from recommender.catalog import BUNDLED_CATALOG
 
 
-def _wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) -> None:
+def wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Until `url` answers 200; fails at once if `service` exits, at the deadline if not."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if service.poll() is not None:
@@ -34,7 +35,8 @@ def _wait_ready(url: str, service: subprocess.Popen[bytes], timeout_s: float) ->
     raise TimeoutError(f"service not ready after {timeout_s}s ({url})")
 
 
-def _stop(process: subprocess.Popen[bytes], timeout_s: float = 15) -> None:
+def stop(process: subprocess.Popen[bytes], timeout_s: float = 15) -> None:
+    """SIGTERM (a clean stop: flush, commit), SIGKILL after `timeout_s`."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
@@ -65,19 +67,19 @@ def demo(args: argparse.Namespace) -> int:
             ],
             env=env,
         )
-        stack.callback(_stop, service)
+        stack.callback(stop, service)
         # The API loads the same catalog and models: it starts while the service does.
         web = subprocess.Popen(
             [python, "-m", "web", "--models", args.models, "--port", str(args.web_port)],
             env=env,
         )
-        stack.callback(_stop, web)
+        stack.callback(stop, web)
         ready_url = f"http://127.0.0.1:{args.metrics_port}/readyz"
-        _wait_ready(ready_url, service, timeout_s=120)
+        wait_ready(ready_url, service, timeout_s=120)
         print(
             f"service : ready; metrics at http://127.0.0.1:{args.metrics_port}/metrics", flush=True
         )
-        _wait_ready(f"http://127.0.0.1:{args.web_port}/readyz", web, timeout_s=120)
+        wait_ready(f"http://127.0.0.1:{args.web_port}/readyz", web, timeout_s=120)
         print(
             f"web     : http://127.0.0.1:{args.web_port}  (the page; API docs at /docs)", flush=True
         )
@@ -94,7 +96,7 @@ def demo(args: argparse.Namespace) -> int:
             ],
             env=env,
         )
-        stack.callback(_stop, listener)
+        stack.callback(stop, listener)
         print(
             f"listener: {args.rate}/s simulated selections; Ctrl-C stops everything\n", flush=True
         )
@@ -109,10 +111,10 @@ def demo(args: argparse.Namespace) -> int:
             ],
             env=env,
         )
-        stack.callback(_stop, tail)
-        with Stop().on_signals() as stop:
+        stack.callback(stop, tail)
+        with Stop().on_signals() as stopping:
             children = (service, web, listener, tail)
-            while not stop.wait(0.2) and all(p.poll() is None for p in children):
+            while not stopping.wait(0.2) and all(p.poll() is None for p in children):
                 pass
         print("\nstopping...", flush=True)
         # ExitStack stops tail, listener, web, service (flush + commit), then the broker.

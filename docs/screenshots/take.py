@@ -13,13 +13,10 @@ import argparse
 import base64
 import os
 import re
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -37,26 +34,9 @@ REPO = HERE.parents[1]
 # tests/chromium.py (the one Chromium starter) and the packages of this checkout.
 sys.path.insert(0, str(REPO))
 from embedded.broker import LocalBroker, free_port  # noqa: E402
+from embedded.demo import stop, wait_ready  # noqa: E402
 from kafkaio.config import KafkaConnection  # noqa: E402
 from tests.chromium import chromium  # noqa: E402
-
-
-def wait_until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} after {timeout_s:g} s")
-        time.sleep(0.1)
-
-
-def ready(process: subprocess.Popen[bytes], url: str) -> bool:
-    if process.poll() is not None:
-        raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 class Stack:
@@ -74,8 +54,8 @@ class Stack:
         web = self.start("web", "--port", str(web_port), *models, *catalog)
         self.url = f"http://127.0.0.1:{web_port}"
         metrics_url = f"http://127.0.0.1:{metrics_port}/readyz"
-        wait_until(lambda: ready(service, metrics_url), 180, "ready service")
-        wait_until(lambda: ready(web, f"{self.url}/readyz"), 180, "ready API")
+        wait_ready(metrics_url, service, 180)
+        wait_ready(f"{self.url}/readyz", web, 180)
         self.start("producer", "simulate", "--rate", str(args.rate), *catalog)
 
     def start(self, module: str, *args: str) -> subprocess.Popen[bytes]:
@@ -86,16 +66,6 @@ class Stack:
             )  # fmt: skip
         self.stack.callback(stop, process)
         return process
-
-
-def stop(process: subprocess.Popen[bytes], timeout_s: float = 15) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def screenshot_browser(profile: Path, width: int, height: int) -> WebDriver:
