@@ -102,6 +102,15 @@ def fit(
                 f"the supervised model needs at least two distinct labels in {column!r} "
                 f"to train on, found {len(names)}"
             )
+        labelled_songs = int((values.sum(axis=1) > 0).sum())
+        if 2 * len(names) > labelled_songs:
+            # Fewer than two songs per label: an id or a title, not a genre; nothing to
+            # generalise from, and an embedding as wide as the catalog.
+            raise ConfigurationError(
+                f"{column!r} has {len(names)} distinct labels over {labelled_songs} labelled "
+                "songs (fewer than two songs per label): it looks like an identifier, not a "
+                "genre or mood column"
+            )
         targets.append(Targets(column, names, values))
     labelled = np.flatnonzero(np.any([t.values.sum(axis=1) > 0 for t in targets], axis=0))
     x = scaled[songs][labelled]

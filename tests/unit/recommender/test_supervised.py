@@ -53,7 +53,7 @@ def test_supervised_embedding_appends_one_label_block_per_label_column() -> None
     assert np.allclose(probabilities[:, :n_genres].sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_supervised_rejects_unknown_options_and_single_label_data() -> None:
+def test_supervised_rejects_unknown_options_single_label_data_and_id_like_labels() -> None:
     frame = generate_catalog(100, seed=1)
     catalog = Catalog.from_frame(frame, extra_columns=["genre"])
     with pytest.raises(ValueError, match="no option"):
@@ -62,3 +62,7 @@ def test_supervised_rejects_unknown_options_and_single_label_data() -> None:
     single = Catalog.from_frame(frame, extra_columns=["genre"])
     with pytest.raises(ValueError, match="two distinct labels"):
         train_supervised(single, options={"label_column": "genre"})
+    frame["genre"] = frame["track_name"]  # a column of titles: one song per label
+    titles = Catalog.from_frame(frame, extra_columns=["genre"])
+    with pytest.raises(ValueError, match="looks like an identifier"):
+        train_supervised(titles, options={"label_column": "genre"})
