@@ -1,7 +1,8 @@
 """Throughput of shaped recommendations against the plain search, in one run.
 
-A synthetic catalog (`generate_catalog`, 100,000 tracks by default), `knn` searching an HNSW
-graph, k = 10, batches of 1,000 and 8,000 random catalog seeds. Three workloads:
+A synthetic catalog (`generate_catalog`, 100,000 tracks by default), `knn` (or `--model
+supervised`, trained on its genre column) searching an HNSW graph, k = 10, batches of 1,000
+and 8,000 random catalog seeds. Three workloads:
 
 - plain: `Recommender.recommend(rows, k)`, what the service calls today;
 - default: `recommend_shaped` with no controls (the default cap of 2 songs per artist);
@@ -11,15 +12,18 @@ graph, k = 10, batches of 1,000 and 8,000 random catalog seeds. Three workloads:
 Shapes are built before the clock starts; resolving the controls is timed on its own (µs per
 request). Each figure is the best of `--repeats` batches, the workloads taking turns.
 "heavy search only" is the HNSW search heavy requests cannot avoid (103 neighbours of their
-blended queries); "heavy, pool 30" is heavy with a smaller MMR pool. The projection applies the
+blended queries); "heavy, pool 30" is heavy with a smaller MMR pool. For `supervised`,
+"default, unspread" is the default without spreading artists among songs tied in its label
+coordinates (`recommender.shaping.spread`): what that spreading costs. The projection applies the
 measured extra cost per seed to the service's figure at that catalog size (BENCHMARKS.md).
 
-    .venv/bin/python benchmarks/shaping.py
+    .venv/bin/python benchmarks/shaping.py [--model supervised]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -30,6 +34,7 @@ import numpy as np
 from recommender.catalog import Catalog
 from recommender.recommender import Recommender, knn
 from recommender.shaping import Shape
+from recommender.training.supervised import train_supervised
 from recommender.training.synthetic import generate_catalog
 
 K = 10
@@ -86,8 +91,18 @@ def measure(
         "heavy search only": lambda: model.index.search(queries, 103),
         "heavy, pool 30": lambda: model.recommend_shaped(narrow),
     }
+    if model.tied_columns.size:
+        unspread = untied(model)
+        timed["default, unspread"] = lambda: unspread.recommend_shaped(default)
     rates = {name: batch / seconds for name, seconds in best_seconds(timed, repeats).items()}
     return {**rates, "resolve_us": resolve_us}
+
+
+def untied(model: Recommender) -> Recommender:
+    """The same model as if no songs were tied: its lists as searched, capped, unspread."""
+    twin = copy.copy(model)
+    object.__setattr__(twin, "tied_columns", np.empty(0, np.int64))  # built ones are frozen
+    return twin
 
 
 def projected(plain: float, shaped: float, service: float) -> float:
@@ -101,12 +116,18 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1_000, 8_000])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--service", type=float, default=SERVICE_EVENTS_PER_SECOND)
+    parser.add_argument("--model", choices=("knn", "supervised"), default="knn")
     args = parser.parse_args()
     frame = generate_catalog(args.tracks, seed=0)
     catalog = Catalog.from_frame(frame, extra_columns=["genre"])
     started = time.perf_counter()
-    model = knn(catalog).with_search("hnsw")
-    print(f"{args.tracks:,} tracks, knn + HNSW built in {time.perf_counter() - started:.1f} s")
+    if args.model == "supervised":
+        model = train_supervised(catalog, options={"label_column": "genre"})
+    else:
+        model = knn(catalog)
+    model = model.with_search("hnsw")
+    took = time.perf_counter() - started
+    print(f"{args.tracks:,} tracks, {args.model} + HNSW built in {took:.1f} s")
     rng = np.random.default_rng(0)
     for batch in args.batches:
         m = measure(model, batch, args.repeats, rng)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from recommender.catalog import Catalog
-from recommender.embeddings import Embedding, Identity, place, query_zeroed
+from recommender.embeddings import Embedding, Identity, place, query_zeroed, tied_columns
 from recommender.scaling import Standardizer
 from recommender.search import (
     DEFAULT_THRESHOLD,
@@ -118,6 +118,8 @@ class Recommender:
         self.clusters = None if clusters is None else np.asarray(clusters, dtype=np.int64)
         # Coordinates a query leaves at zero (`SupervisedEmbedding`'s `labels` geometry).
         self.query_zeroed = query_zeroed(embedding, catalog.features.shape[1])
+        # Coordinates songs of the same labels share: the rules stage spreads artists there.
+        self.tied_columns = tied_columns(embedding, catalog.features.shape[1])
         self.options: Mapping[str, Any] = dict(options or {})
         self.training_curve = training_curve
         # The buffers a live catalog grows this model's embedding and clusters in

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Embedding", "Identity", "place", "query_zeroed"]
+__all__ = ["Embedding", "Identity", "place", "query_zeroed", "tied_columns"]
 
 
 class Embedding(Protocol):
@@ -44,6 +44,16 @@ def query_zeroed(embedding: Embedding, n_features: int) -> np.ndarray:
     if zeroed is None:
         return np.empty(0, np.int64)
     return np.asarray(zeroed(n_features), dtype=np.int64)
+
+
+def tied_columns(embedding: Embedding, n_features: int) -> np.ndarray:
+    """Coordinates in which songs with the same labels are equal (and so equally distant
+    from any query): none, except for an embedding that places songs at their labels
+    (`SupervisedEmbedding.tied_columns`)."""
+    tied = getattr(embedding, "tied_columns", None)
+    if tied is None:
+        return np.empty(0, np.int64)
+    return np.asarray(tied(n_features), dtype=np.int64)
 
 
 def place(

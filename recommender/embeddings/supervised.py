@@ -134,6 +134,14 @@ class SupervisedEmbedding:
         ends = n_features + np.cumsum([w.shape[1] + 1 for w in self.heads[0]])
         return (ends - 1).astype(np.int64)
 
+    def tied_columns(self, n_features: int) -> np.ndarray:
+        """The coordinates catalog songs with the same labels share exactly (the `labels`
+        geometry's blocks, length terms included; see `recommender.shaping.spread`)."""
+        if not self.padded:
+            return np.empty(0, np.int64)
+        width = sum(w.shape[1] + 1 for w in self.heads[0])
+        return np.arange(n_features, n_features + width, dtype=np.int64)
+
     def state(self) -> dict[str, np.ndarray]:
         state = {
             **layers_state("supervised.trunk", self.trunk),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommender.search.exact import ExactIndex, distance_to_score, normalise_rows
-from recommender.shaping import mmr
+from recommender.shaping import mmr, spread
 from recommender.shaping.answers import Answers, ShapedNeighbours
 from recommender.shaping.batch import Batch
 from recommender.shaping.controls import MAX_POOL, MAX_SEEDS, Shape
@@ -92,9 +92,20 @@ class _Stage:
         self.answers = answers
         self.songs = len(self.catalog.canonical_rows)
         self.exact = isinstance(recommender.index, ExactIndex)
-        widest = max(MAX_POOL + MAX_SEEDS, int(batch.fetch.max(initial=0)))
+        # Requests whose lists spread artists among tied songs (`spread`): capped, not
+        # diverse (MMR has its own artist rule), of a model with tied coordinates.
+        self.tied = recommender.tied_columns
+        fetch = batch.fetch
+        self.spreads = (batch.cap > 0) & (batch.diversity <= 0) & bool(self.tied.size)
+        if self.spreads.any():
+            pooled = np.fromiter((c.pool is not None for c in batch.controls), bool, len(fetch))
+            wider = self.spreads & ~pooled
+            seeds = (batch.seed_matrix >= 0).sum(axis=1)
+            pool = np.ceil(spread.POOL * (batch.k + seeds)).astype(np.int64)
+            fetch = np.where(wider, np.maximum(fetch, pool), fetch)
+        widest = max(MAX_POOL + MAX_SEEDS, int(fetch.max(initial=0)))
         self.limit = max(1, min(widest, self.songs))
-        self.fetch = np.minimum(batch.fetch, self.limit)
+        self.fetch = np.minimum(fetch, self.limit)
 
     def run(self, queries: np.ndarray) -> None:
         todo = np.arange(len(queries))
@@ -122,6 +133,11 @@ class _Stage:
         own = self.fetch[requests]
         if (own < size).any():  # a search shared with larger fetches
             valid &= np.arange(size) < own[:, None]
+        spreads = self.spreads[requests]
+        if spreads.any():
+            positions, scores, valid = self._spread(
+                requests, queries, positions, scores, valid, spreads
+            )
         kept = self.rules.kept(requests, positions, valid)
         short = kept.sum(axis=1) < self.rules.k[requests]
         if self.exact:  # a request that saw every song has its answer, short or not
@@ -133,6 +149,37 @@ class _Stage:
         self._select(requests[done], positions[done], scores[done], valid[done], kept[done])
         again: np.ndarray = requests[short]
         return again
+
+    def _spread(
+        self,
+        requests: np.ndarray,
+        queries: np.ndarray,
+        positions: np.ndarray,
+        scores: np.ndarray,
+        valid: np.ndarray,
+        spreads: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of `spreads` reordered by `spread.spread` (copies; the rest as given).
+        A row whose first k valid candidates repeat no artist is its own answer already."""
+        at = np.flatnonzero(spreads)
+        chosen = np.maximum(positions[at], 0)
+        artists = self.rules.song_artists[chosen]
+        seen = self.rules.seed_counts(requests[at], artists)
+        repeat = spread.repeats(artists, valid[at], seen)
+        early = np.cumsum(valid[at], axis=1) <= self.rules.k[requests[at], None]
+        needed = (repeat & early).any(axis=1)
+        if not needed.any():
+            return positions, scores, valid
+        at, chosen, repeat = at[needed], chosen[needed], repeat[needed]
+        rows = self.catalog.canonical_rows[chosen]
+        tied = self.vectors[rows.ravel()[:, None], self.tied[None, :]]
+        tier = spread.tiers(queries[at][:, self.tied], tied.reshape(*rows.shape, -1))
+        order = spread.spread(tier, repeat, valid[at])
+        positions, scores, valid = positions.copy(), scores.copy(), valid.copy()
+        positions[at] = np.take_along_axis(positions[at], order, axis=1)
+        scores[at] = np.take_along_axis(scores[at], order, axis=1)
+        valid[at] = np.take_along_axis(valid[at], order, axis=1)
+        return positions, scores, valid
 
     def _scan(self, i: int, query: np.ndarray) -> None:
         """Every song meeting request i's filters, best first, cut where its rules are met."""
