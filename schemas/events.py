@@ -182,7 +182,10 @@ class RecommendedItem(BaseModel):
 
     rank: int = Field(ge=1, le=MAX_K)
     track_id: str
-    score: float = Field(description="Higher is more similar; items are in descending order.")
+    score: float = Field(
+        description="Higher is more similar. Items come in rank order: descending score, except "
+        "where `diversity` (MMR) or `supervised`'s artist spread chose a less similar song first."
+    )
     track_name: str
     artist: str
     cluster: int | None = Field(
