@@ -27,7 +27,8 @@ def tiers(queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """(m, F) int64: each candidate's tier for its row's query, from the label coordinates of
     the queries (m, L) and of the candidates (m, F, L): equal values, equally likely."""
     dots = np.einsum("ml,mfl->mf", queries, candidates)
-    return np.round(dots * 10**_DECIMALS).astype(np.int64)
+    tier: np.ndarray = np.round(dots * 10**_DECIMALS).astype(np.int64)
+    return tier
 
 
 def repeats(artists: np.ndarray, valid: np.ndarray, seen: np.ndarray) -> np.ndarray:
@@ -49,4 +50,5 @@ def spread(tier: np.ndarray, repeat: np.ndarray, valid: np.ndarray) -> np.ndarra
     slots = np.lexsort((columns.ravel(), group.ravel(), rows.ravel()))
     order = np.empty(m * width, np.int64)
     order[slots] = members
-    return (order % width).reshape(m, width)
+    columns_order: np.ndarray = (order % width).reshape(m, width)
+    return columns_order
