@@ -4,6 +4,7 @@ on the output topic for the SSE streams and the status (answers per second, reac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -72,9 +73,9 @@ class KafkaPublisher:
         acked: asyncio.Future[KafkaError | None] = loop.create_future()
 
         def on_delivery(error: KafkaError | None, _message: object) -> None:
-            if loop.is_closed():  # the request's loop is gone (a shutdown): nobody is waiting
-                return
-            loop.call_soon_threadsafe(_settle, acked, error)
+            # RuntimeError: the request's loop is closed (a shutdown), so nobody waits.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, acked, error)
 
         try:
             produce(

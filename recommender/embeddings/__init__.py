@@ -40,20 +40,23 @@ class Identity:
 def query_zeroed(embedding: Embedding, n_features: int) -> np.ndarray:
     """Coordinates of the embedding that a query leaves at zero: none, except for an embedding
     whose songs carry terms their queries must not (`SupervisedEmbedding.query_zeroed`)."""
-    zeroed = getattr(embedding, "query_zeroed", None)
-    if zeroed is None:
-        return np.empty(0, np.int64)
-    return np.asarray(zeroed(n_features), dtype=np.int64)
+    return _columns(embedding, "query_zeroed", n_features)
 
 
 def tied_columns(embedding: Embedding, n_features: int) -> np.ndarray:
     """Coordinates in which songs with the same labels are equal (and so equally distant
     from any query): none, except for an embedding that places songs at their labels
     (`SupervisedEmbedding.tied_columns`)."""
-    tied = getattr(embedding, "tied_columns", None)
-    if tied is None:
+    return _columns(embedding, "tied_columns", n_features)
+
+
+def _columns(embedding: Embedding, method: str, n_features: int) -> np.ndarray:
+    """The embedding's `method(n_features)` as int64 column indices; none if it has no such
+    method."""
+    columns = getattr(embedding, method, None)
+    if columns is None:
         return np.empty(0, np.int64)
-    return np.asarray(tied(n_features), dtype=np.int64)
+    return np.asarray(columns(n_features), dtype=np.int64)
 
 
 def place(
