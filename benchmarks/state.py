@@ -154,7 +154,7 @@ class StateBench(Bench):
             state.shown = [
                 (
                     event_key(f"user-{user}-{j}"),
-                    [str(ids[r]) for r in picks[history + 10 * j : history + 10 * j + 10]],
+                    tuple(str(ids[r]) for r in picks[history + 10 * j : history + 10 * j + 10]),
                 )
                 for j in range(3)
             ]

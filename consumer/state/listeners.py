@@ -8,7 +8,7 @@ before it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,15 +82,15 @@ def _disliked(state: ListenerState, cut: int) -> list[str]:
 def record_answer(
     state: ListenerState,
     key: bytes,
-    tracks: list[str],
+    tracks: Sequence[str],
     keep: int,
-    rows: list[int] | None = None,
+    rows: Sequence[int] = (),
 ) -> bool:
     """The answer to the selection whose `event_key` is `key` was shown (`rows`: its songs'
     rows in `state.rows_of`); keep the last `keep` answers. False: a replay's."""
     if keep <= 0 or any(e == key for e, _ in state.shown):
         return False
-    state.show(key, tracks, [] if rows is None else rows, keep)
+    state.show(key, tracks, rows, keep)
     return True
 
 

@@ -167,7 +167,7 @@ def test_exactly_once_writes_the_changelog_in_the_batch_transaction(tmp_path):
     assert ("produce", CHANGELOG) in calls[begin:commit]
     changelog = [s for s in rig.producer.acknowledged if s.topic == CHANGELOG]
     assert {s.partition for s in changelog} == {0}  # the input's partition, not the partitioner's
-    assert rig.state().tracks == TRACKS[:3]
+    assert list(rig.state().tracks) == TRACKS[:3]
     assert rig.metric("encore_recommendations_published_total") == {
         'model="knn",variant="default"': 3
     }
@@ -189,7 +189,7 @@ def test_a_failed_batch_leaves_the_store_alone_and_its_retry_counts_once(tmp_pat
     rig.run()
     assert "abort_transaction" in rig.journal.calls()
     state = rig.state()
-    assert state.tracks == TRACKS[:4] and len(state.event_ids) == 4
+    assert list(state.tracks) == TRACKS[:4] and len(state.event_ids) == 4
     assert len(rig.answers()) == 4
 
 
@@ -204,7 +204,7 @@ def test_at_least_once_pipelined_a_failed_batch_rewinds_the_one_processed_after_
     seeks = rig.journal.calls("seek")
     assert seeks and rig.journal.details("seek")[0] == (0, 0)  # back to batch 1's first event
     state = rig.state()
-    assert state.tracks == TRACKS[:6] and len(state.event_ids) == 6
+    assert list(state.tracks) == TRACKS[:6] and len(state.event_ids) == 6
     last = {a["event_id"]: a for a in rig.answers()}  # a rewound batch may be answered twice
     assert sorted(last) == [f"s{i}" for i in range(6)]
     for i in range(6):
@@ -225,7 +225,7 @@ def test_a_new_owner_restores_before_its_first_event_and_a_warm_store_reads_only
     cold.run()
     assert cold.seen_ready and not any(cold.seen_ready)  # /readyz 503 while restoring
     assert cold.metric("encore_state_restored_records_total") == {"": 1}
-    assert cold.state().tracks == [*TRACKS[:5], TRACKS[20]]
+    assert list(cold.state().tracks) == [*TRACKS[:5], TRACKS[20]]
     (answer,) = [a for a in cold.answers() if a["event_id"] == "s20"]
     assert not {item["track_id"] for item in answer["items"]} & set(TRACKS[:5])
     assert answer["excluded_heard"] >= 5
@@ -235,7 +235,7 @@ def test_a_new_owner_restores_before_its_first_event_and_a_warm_store_reads_only
     warm = Rig(tmp_path / "b", changelog_of=first)  # the same machine again: its checkpoint
     warm.run()
     assert warm.metric("encore_state_restored_records_total") == {"": 0}
-    assert warm.state().tracks == [*TRACKS[:5], TRACKS[20]]
+    assert list(warm.state().tracks) == [*TRACKS[:5], TRACKS[20]]
 
 
 def test_a_store_past_its_changelogs_end_is_emptied_and_restored_from_the_changelog(tmp_path):
@@ -252,5 +252,5 @@ def test_a_store_past_its_changelogs_end_is_emptied_and_restored_from_the_change
     again.add(1, user="u2", start=20)
     again.run()
     assert again.state("u1") is None  # the old run's listener is gone
-    assert again.state("u2").tracks == [TRACKS[20]]
+    assert list(again.state("u2").tracks) == [TRACKS[20]]
     assert again.stores.open(0).listeners == 1
