@@ -5,7 +5,7 @@
 The fixed prefix lets the TTL sweep read a listener's last activity without decoding the rest.
 History is kept as parallel lists (packed in native code), its timestamps in seconds as
 differences from the first (a byte or two each); a profile's vector is its float32 bytes.
-ormsgpack writes the same bytes as msgpack-python, about four times faster for a state.
+ormsgpack writes the same bytes as msgpack-python in less time (a state: ~5 µs, not ~8).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def event_key(event_id: str) -> bytes:
 class ListenerState:
     """What the service knows of one listener, newest last everywhere.
 
-    `history`: the last `--history` selections and feedback actions, as parallel tuples
+    `history`: the last `--history` selections and feedback actions, as parallel lists
     (track id, action code, timestamp in s, `event_key` of the event id): the events a
     replay is recognised by. `shown`: (event key, track ids) of the last `--shown` answers.
     `disliked`: every disliked track id still remembered (bounded apart from the history).

@@ -134,6 +134,26 @@ def test_codec_round_trip_is_compact():
     assert len(value) < 1_500  # 50 events, 3 answers and a profile
 
 
+# A state as msgpack-python wrote it (format 1, before ormsgpack): stores and changelogs
+# written by earlier versions must read unchanged, and the encoding must not drift.
+FORMAT_1 = bytes.fromhex(
+    "000001a3185c5000980192a57430303031a57430303032a2736c92ce6b49d2003c92c4081b5d5e51f54f0f04"
+    "c408fed135082f0eff789192c4081b5d5e51f54f0f0492a57430303033a5743030303491a5743030303981a6"
+    "6b6e6e40763192cb3ff8000000000000c40c000000000000803f00000040"
+)
+
+
+def test_the_encoding_is_the_one_earlier_versions_wrote():
+    state = ListenerState(1_800_000_000_000)
+    state.record("e1", "t0001", "select", 1_800_000_000_000, 50)
+    state.record("e2", "t0002", "like", 1_800_000_060_000, 50)
+    state.show(event_key("e1"), ["t0003", "t0004"], (), 3)
+    state.disliked = ["t0009"]
+    state.set_profile("knn@v1", 1.5, np.arange(3, dtype=np.float32).tobytes())
+    assert encode_state(state) == FORMAT_1
+    assert decode_state(FORMAT_1) == state
+
+
 def test_store_writes_counts_and_checkpoints_survive_reopening(tmp_path):
     store = PartitionStore(tmp_path / "p0")
     assert store.checkpoint is None
