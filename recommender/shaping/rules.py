@@ -98,6 +98,9 @@ class Rules:
         for j, name in enumerate(self.columns):
             values = self.catalog.numeric_columns[name][rows]
             low, high = self.low[requests, j, None], self.high[requests, j, None]
+            if values.dtype.kind == "f":  # compare at the column's precision: a float32
+                # song stored as 0.1 is inside a range ending at 0.1 (float64 says it is not)
+                low, high = low.astype(values.dtype), high.astype(values.dtype)
             inside = (values >= low) & (values <= high)  # NaN is outside every range
             ok &= inside | ~self.bounded[requests, j, None]
         return ok

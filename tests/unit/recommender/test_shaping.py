@@ -83,6 +83,19 @@ def test_rules_from_seed_t0(controls: dict[str, Any], expected: list[int]) -> No
     assert (np.diff(out.scores[0, : out.counts[0]]) <= 0).all()
 
 
+def test_a_range_bound_equal_to_a_stored_value_keeps_the_song() -> None:
+    """Features are float32: the song stored as 0.1 is inside a range ending at 0.1 (a
+    comparison in float64 would put float32(0.1) = 0.10000000149 outside it)."""
+    frame = pd.DataFrame(
+        {"track_id": ["id0", "id1"], "track_name": ["Song 0", "Song 1"],
+         "artist": ["A", "B"], "danceability": [0.559, 0.1]}
+    )  # fmt: skip
+    model = knn(Catalog.from_frame(frame, ("danceability",)))
+    controls = {"features": {"danceability": 0.0}, "min_danceability": 0.0, "max_danceability": 0.1}
+    out = model.recommend_shaped([Shape.resolve(model.catalog, controls, 1)])
+    assert out.rows[0, : out.counts[0]].tolist() == [1]
+
+
 @pytest.mark.parametrize(
     ("controls", "expected"),
     [
