@@ -32,7 +32,7 @@ from consumer.state.store import Stores
 from consumer.state.variants import Variants
 from kafkaio.config import redacted
 from kafkaio.stop import Stop
-from kafkaio.topics import ensure_topics
+from kafkaio.topics import ensure_topics, topic_id
 
 log = logging.getLogger("encore")
 
@@ -207,7 +207,13 @@ def listener_keeper(
     policy = StatePolicy(
         settings.history, settings.shown, settings.profile_half_life, settings.state_ttl
     )
-    restorer = Restorer(restore, settings.state_topic, stores, progressed=health.progressed)
+    restorer = Restorer(
+        restore,
+        settings.state_topic,
+        stores,
+        progressed=health.progressed,
+        topic_id=lambda: topic_id(admin, settings.state_topic),
+    )
     return ListenerKeeper(
         stores,
         restorer,

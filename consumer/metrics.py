@@ -130,7 +130,9 @@ class Metrics:
         self.state_errors = Counter(
             "encore_state_errors",
             "Listener-state failures: stored states that could not be read and started over "
-            "(unreadable), batches answered without state after a failure (batch)",
+            "(unreadable), batches answered without state after a failure (batch), local "
+            "stores emptied on restore as written from another changelog of that name "
+            "(other_changelog)",
             ["kind"],
             registry=registry,
         )

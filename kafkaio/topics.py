@@ -1,4 +1,5 @@
-"""Create topics when they are missing, and wait until the broker lists them."""
+"""Create topics when they are missing, wait until the broker lists them, tell one topic of a
+name from another made since under it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaError, KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 log = logging.getLogger(__name__)
@@ -60,3 +61,19 @@ def wait_for_topics(admin: AdminClient, names: Iterable[str], timeout_s: float) 
         if time.monotonic() >= deadline:
             raise TimeoutError(f"topics not available: {sorted(wanted - ready)}")
         time.sleep(0.1)
+
+
+def topic_id(admin: AdminClient, name: str, timeout_s: float = 10.0) -> str | None:
+    """The topic's id (Kafka gives each topic made a new one, KIP-516), as text; None when
+    the broker gives none or cannot be asked (the caller then cannot tell)."""
+    try:
+        futures = admin.describe_topics(TopicCollection([name]), request_timeout=timeout_s)
+        uuid = futures[name].result(timeout=timeout_s).topic_id
+    except (KafkaException, TimeoutError) as exc:
+        log.warning("topic id of %s unknown: %s", name, exc)
+        return None
+    if uuid is None or (
+        uuid.get_most_significant_bits() == 0 and uuid.get_least_significant_bits() == 0
+    ):
+        return None
+    return str(uuid)

@@ -67,11 +67,18 @@ class Restored:
     partitions: list[int]
     records: int
     seconds: float
+    emptied: int = 0  # stores found written from another changelog, and emptied first
 
 
 class Restorer:
     """Reads changelog partitions into their stores, from each store's checkpoint (0 for a new
-    store) to the end, on a consumer of its own (assigned, never subscribed)."""
+    store) to the end, on a consumer of its own (assigned, never subscribed).
+
+    A store is only continued from the changelog it was written from. `topic_id` gives the
+    changelog topic's id (None if the broker gives none): a store that recorded another id
+    was written from a topic of the same name since deleted and made anew, whose offsets
+    mean something else, so it is emptied and restored from the start.
+    """
 
     def __init__(
         self,
@@ -80,12 +87,14 @@ class Restorer:
         stores: Stores,
         timeout_s: float = 300.0,
         progressed: Callable[[], None] = lambda: None,
+        topic_id: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.consumer = consumer
         self.topic = topic
         self.stores = stores
         self.timeout_s = timeout_s
         self.progressed = progressed
+        self.topic_id = topic_id
 
     def end_offset(self, partition: int) -> tuple[int, int]:
         low, high = self.consumer.get_watermark_offsets(
@@ -105,8 +114,20 @@ class Restorer:
         started = time.monotonic()
         todo: dict[int, int] = {}  # partition -> end offset
         starts = []
+        emptied = 0
+        topic_id = self.topic_id()
         for partition in partitions:
             store = self.stores.open(partition)
+            if topic_id is not None and store.changelog_id not in (None, topic_id):
+                log.warning(
+                    "state store of %s[%d] was restored from a topic of that name made since "
+                    "anew (topic id %s, now %s): emptied",
+                    self.topic, partition, store.changelog_id, topic_id,
+                )  # fmt: skip
+                store = self.stores.wipe(partition)
+                emptied += 1
+            if topic_id is not None and store.changelog_id is None:
+                store.set_changelog_id(topic_id)
             low, high = self.end_offset(partition)
             start = max(store.checkpoint or 0, low)
             if high == 0:  # an empty changelog partition
@@ -122,6 +143,9 @@ class Restorer:
                         self.topic, partition, store.checkpoint,
                     )  # fmt: skip
                     store = self.stores.wipe(partition)
+                    emptied += 1
+                    if topic_id is not None:
+                        store.set_changelog_id(topic_id)
                 if store.checkpoint is None:
                     store.set_checkpoint(0)
                 continue
@@ -130,7 +154,7 @@ class Restorer:
             todo[partition] = high
             starts.append(TopicPartition(self.topic, partition, start))
         records = self._read(todo, starts) if todo else 0
-        return Restored(sorted(partitions), records, time.monotonic() - started)
+        return Restored(sorted(partitions), records, time.monotonic() - started, emptied)
 
     def _read(self, todo: dict[int, int], starts: list[TopicPartition]) -> int:
         consumer = self.consumer

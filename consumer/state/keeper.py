@@ -146,6 +146,8 @@ class ListenerKeeper:
             self.health.restoring = False
         self.metrics.state_restore_seconds.set(restored.seconds)
         self.metrics.state_restored.inc(restored.records)
+        if restored.emptied:
+            self.metrics.state_errors.labels("other_changelog").inc(restored.emptied)
         self.publish_size()
         log.info(
             "restored partitions %s: %d changelog records in %.2fs, %d listeners",

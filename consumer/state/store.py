@@ -8,6 +8,8 @@ never leaves states and checkpoint apart:
 
     checkpoint   the changelog offset up to which the store holds every record
     listeners    how many listeners the store holds
+    changelog    the changelog's topic id (Kafka's, unique to each topic made): a topic of
+                 the same name made anew is another changelog, and the store is emptied
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rocksdict import Options, Rdict, WriteBatch
 _META = "meta"
 _CHECKPOINT = b"checkpoint"
 _LISTENERS = b"listeners"
+_CHANGELOG = b"changelog"
 _INT = struct.Struct(">q")
 
 
@@ -49,6 +52,16 @@ class PartitionStore:
         """The changelog offset to restore from; None for a new (cold) store."""
         stored = self._meta.get(_CHECKPOINT)
         return None if stored is None else int(_INT.unpack(stored)[0])
+
+    @property
+    def changelog_id(self) -> str | None:
+        """The topic id of the changelog the store was restored from; None if not known (a
+        new store, one written by a version that did not keep it, or a broker without ids)."""
+        stored = self._meta.get(_CHANGELOG)
+        return None if stored is None else bytes(stored).decode()
+
+    def set_changelog_id(self, topic_id: str) -> None:
+        self._meta[_CHANGELOG] = topic_id.encode()
 
     def get_many(self, keys: list[bytes]) -> list[bytes | None]:
         """One multi-get."""

@@ -5,10 +5,12 @@ partitions (restored from the changelog, on another machine's empty state direct
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from harness import (
     ServiceProcess,
     client_config,
@@ -17,6 +19,8 @@ from harness import (
     wait_until,
 )
 
+from consumer.state.changelog import CHANGELOG_CONFIG
+from consumer.state.codec import ListenerState, encode_state
 from producer.events import encode, selection
 from recommender.catalog import BUNDLED_CATALOG
 from recommender.ingest import read_catalog
@@ -180,3 +184,44 @@ def test_a_changelog_not_co_partitioned_is_refused(broker, topics, tmp_path):
     assert service.process is not None
     assert service.process.wait(60) == 2
     assert f"{changelog} has 2 partitions and {topics[0]} 3" in service.log_tail()
+
+
+def test_a_changelog_made_anew_empties_the_stores_of_the_old_one(service_factory, topics, broker):
+    """The changelog deleted and made anew while the service is down, and written to meanwhile
+    (one listener per partition): on restart the old stores, whose checkpoints point into the
+    old changelog, are emptied and the new changelog is restored from its start."""
+    servers = broker.bootstrap_servers
+    service = service_factory("--instance-id", "a").start()
+    listener = Listener(servers, topics, "listener-before")
+    try:
+        for i in range(4):
+            listener.wait(listener.select(str(CATALOG.track_ids[5 + i])))
+    finally:
+        listener.close()
+    service.stop()  # its store checkpointed
+
+    changelog = f"{topics[0]}.listeners"
+    admin = AdminClient(client_config(servers))
+    for future in admin.delete_topics([changelog]).values():
+        future.result(30)
+    wait_until(lambda: changelog not in admin.list_topics(timeout=10).topics, 30, "deleted")
+    for future in admin.create_topics([NewTopic(changelog, 3, config=CHANGELOG_CONFIG)]).values():
+        future.result(30)
+    producer = Producer(client_config(servers, **{"enable.idempotence": True}))
+    for partition in range(3):
+        state = ListenerState()
+        state.record(f"e{partition}", str(CATALOG.track_ids[partition]), "select", 1, 50)
+        state.last_seen_ms = int(time.time() * 1000)
+        producer.produce(
+            changelog, encode_state(state), f"other-{partition}".encode(), partition=partition
+        )
+    assert producer.flush(30) == 0
+
+    service = service_factory("--instance-id", "a").start()
+    try:
+        metrics = service.metrics()
+        assert metric_values(metrics, "encore_state_listeners")[""] == 3  # the new changelog's
+        assert metric_values(metrics, "encore_state_errors_total")['kind="other_changelog"'] == 3
+        assert "made since anew" in service.log_tail()
+    finally:
+        service.stop()

@@ -93,6 +93,7 @@ class Rig:
         exactly_once: bool = False,
         changelog_of: Rig | None = None,
         batch_size: int = 100,
+        topic_id: str | None = None,  # the changelog's, as the broker gives it
     ) -> None:
         self.journal = Journal()
         self.clock = FakeClock()
@@ -112,7 +113,10 @@ class Rig:
         self.stores = Stores(root)
         self.seen_ready: list[bool] = []
         restorer = Restorer(
-            FakeChangelog(self.producer, self.seen_ready, self.health), CHANGELOG, self.stores
+            FakeChangelog(self.producer, self.seen_ready, self.health),
+            CHANGELOG,
+            self.stores,
+            topic_id=lambda: topic_id,
         )
         variants = Variants([], ["knn"])
         self.keeper = ListenerKeeper(
@@ -254,3 +258,52 @@ def test_a_store_past_its_changelogs_end_is_emptied_and_restored_from_the_change
     assert again.state("u1") is None  # the old run's listener is gone
     assert list(again.state("u2").tracks) == [TRACKS[20]]
     assert again.stores.open(0).listeners == 1
+
+
+def test_a_store_of_a_changelog_since_made_anew_is_emptied_though_the_new_one_holds_records(
+    tmp_path,
+):
+    """The changelog deleted and made anew, and written to by another instance before this
+    one restarts on its old store: the store's checkpoint (5) is past the new changelog's end
+    (1), so continuing it would keep a listener the changelog no longer has and miss the one
+    it has. The topic id tells the two changelogs apart."""
+    first = Rig(tmp_path / "a", batch_size=1, topic_id="one")
+    first.add(5)
+    first.run()
+    first.keeper.close()
+
+    other = Rig(tmp_path / "b", topic_id="two")  # another instance, on the new changelog
+    other.add(1, user="u2", start=20)
+    other.run()
+    other.keeper.close()
+
+    again = Rig(tmp_path / "a", changelog_of=other, topic_id="two")
+    again.run()
+    assert again.state("u1") is None
+    assert list(again.state("u2").tracks) == [TRACKS[20]]
+    assert again.stores.open(0).listeners == 1
+    assert again.stores.open(0).changelog_id == "two"
+    emptied = again.metric("encore_state_errors_total")
+    assert emptied == {'kind="other_changelog"': 2}  # both partitions' stores
+    again.keeper.close()
+
+    same = Rig(tmp_path / "a", changelog_of=other, topic_id="two")  # its own changelog: kept
+    same.run()
+    assert same.metric("encore_state_restored_records_total") == {"": 0}
+    assert list(same.state("u2").tracks) == [TRACKS[20]]
+
+
+def test_a_store_that_kept_no_topic_id_adopts_its_changelogs(tmp_path):
+    """A store written before topic ids were kept (or on a broker without them) is continued,
+    and keeps the id from then on."""
+    first = Rig(tmp_path / "a")
+    first.add(3)
+    first.run()
+    assert first.stores.open(0).changelog_id is None
+    first.keeper.close()
+
+    later = Rig(tmp_path / "a", changelog_of=first, topic_id="one")
+    later.run()
+    assert list(later.state().tracks) == TRACKS[:3]
+    assert later.stores.open(0).changelog_id == "one"
+    assert later.metric("encore_state_restored_records_total") == {"": 0}
