@@ -23,7 +23,6 @@ measured extra cost per seed to the service's figure at that catalog size (BENCH
 from __future__ import annotations
 
 import argparse
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -92,17 +91,10 @@ def measure(
         "heavy, pool 30": lambda: model.recommend_shaped(narrow),
     }
     if model.tied_columns.size:
-        unspread = untied(model)
+        unspread = model.unspread()
         timed["default, unspread"] = lambda: unspread.recommend_shaped(default)
     rates = {name: batch / seconds for name, seconds in best_seconds(timed, repeats).items()}
     return {**rates, "resolve_us": resolve_us}
-
-
-def untied(model: Recommender) -> Recommender:
-    """The same model as if no songs were tied: its lists as searched, capped, unspread."""
-    twin = copy.copy(model)
-    object.__setattr__(twin, "tied_columns", np.empty(0, np.int64))  # built ones are frozen
-    return twin
 
 
 def projected(plain: float, shaped: float, service: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,6 +148,13 @@ class Recommender:
             options=self.options,
             training_curve=self.training_curve,
         )
+
+    def unspread(self) -> Recommender:
+        """The same model with no songs seen as tied: its lists as searched and capped, never
+        spread among artists (`shaping.spread`); what the spread is measured against."""
+        twin = copy.copy(self)
+        object.__setattr__(twin, "tied_columns", np.empty(0, np.int64))
+        return twin
 
     def with_search(
         self, kind: IndexKind = "auto", threshold: int = DEFAULT_THRESHOLD

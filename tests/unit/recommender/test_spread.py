@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 
@@ -56,9 +54,7 @@ def test_supervised_lists_spread_artists_at_no_cost_in_genre() -> None:
     catalog = _clustered_catalog()
     model = train_supervised(catalog, options={"label_column": "genre", "epochs": 15})
     assert model.tied_columns.size  # the labels geometry: songs sit at their labels
-    unspread = copy.copy(model)
-    # The same model seen as one without ties (a built Recommender refuses plain setattr).
-    object.__setattr__(unspread, "tied_columns", np.empty(0, np.int64))
+    unspread = model.unspread()
     rows = np.random.default_rng(0).choice(len(catalog), 200, replace=False)
     genres = pd.Series(catalog.extra["genre"]).to_numpy()
 
