@@ -1,7 +1,8 @@
 """What is computed from a model once per version, on first use: its clusters and its map.
 
 One lock per kind, so two first requests compute once; entries of replaced versions are
-dropped when a new version is computed.
+dropped when a new version is computed. A live catalog's next version of the same model may
+be derived from the last one's value instead (`grow`: the map keeps its points).
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ import numpy as np
 from recommender.recommender import Recommender
 from web.clusters import cluster_ids, describe
 from web.contract import ClusterInfo
-from web.maps import Projection, project
+from web.maps import Projection, extended, project
 
 T = TypeVar("T")
 
 
 class PerVersion(Generic[T]):
-    def __init__(self, compute: Callable[[Recommender], T]) -> None:
+    def __init__(
+        self,
+        compute: Callable[[Recommender], T],
+        grow: Callable[[T, Recommender], T | None] | None = None,
+    ) -> None:
         self._compute = compute
+        self._grow = grow  # the value for the same model on a grown catalog; None: compute
         self._values: dict[str, tuple[str, int, T]] = {}
         self._lock = threading.Lock()
 
@@ -35,7 +41,11 @@ class PerVersion(Generic[T]):
             entry = self._values.get(recommender.name)
             if entry is not None and entry[:2] == key:
                 return entry[2]
-            value = self._compute(recommender)
+            value = None
+            if entry is not None and entry[0] == recommender.version and self._grow is not None:
+                value = self._grow(entry[2], recommender)
+            if value is None:
+                value = self._compute(recommender)
             self._values[recommender.name] = (*key, value)
             return value
 
@@ -46,4 +56,4 @@ class Derived:
         self.clusters: PerVersion[list[ClusterInfo]] = PerVersion(
             lambda r: describe(r.catalog, self.cluster_ids.get(r))
         )
-        self.maps: PerVersion[Projection] = PerVersion(project)
+        self.maps: PerVersion[Projection] = PerVersion(project, extended)

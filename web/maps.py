@@ -1,5 +1,6 @@
 """A 2-D map of a model's catalog embedding: PCA (numpy SVD) fitted on a seeded subsample,
-every song projected once, scaled into [0, 1]."""
+every song projected once, scaled into [0, 1]. A live catalog's next version (the same model,
+grown) is `extended` onto the same axes: no point moves when a song is added or removed."""
 
 from __future__ import annotations
 
@@ -54,3 +55,35 @@ def principal_axes(centred: np.ndarray, n: int = 2) -> np.ndarray:
         axes = np.pad(axes, ((0, 0), (0, n - axes.shape[1])))
     signs = np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(n)])
     return axes * np.where(signs == 0, 1.0, signs)
+
+
+def extended(previous: Projection, recommender: Recommender) -> Projection | None:
+    """The map of `recommender`'s catalog grown since `previous` was made for it (a live
+    update, the same model version): earlier points unchanged, songs new since placed on the
+    same axes, each at a seeded random place in the order, so that any first `limit` still
+    samples every song alike. None when the catalog is not a growth of the mapped one (then
+    the map is made anew)."""
+    catalog, known = recommender.catalog, previous.rows
+    if len(known) and int(known.max()) >= len(catalog):
+        return None
+    sample = known[np.linspace(0, len(known) - 1, min(64, len(known))).astype(np.int64)]
+    inside = ((previous.xy > 0) & (previous.xy < 1)).all(axis=1)
+    check = np.isin(known, sample) & inside
+    moved = previous.place(recommender.catalog_embedding[known[check]]) - previous.xy[check]
+    if moved.size and np.abs(moved).max() > 1e-4:  # another embedding under the same name
+        return None
+    fresh = np.setdiff1d(catalog.canonical_rows, known)
+    if not len(fresh):
+        return previous
+    rng = np.random.default_rng(len(known))
+    fresh = rng.permutation(fresh)
+    at = rng.integers(0, len(known) + 1, len(fresh))
+    xy = previous.place(recommender.catalog_embedding[fresh])
+    return Projection(
+        np.insert(known, at, fresh),
+        np.insert(previous.xy, at, xy, axis=0),
+        previous.centre,
+        previous.axes,
+        previous.low,
+        previous.span,
+    )

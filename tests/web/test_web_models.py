@@ -8,7 +8,11 @@ import pytest
 from prometheus_client import CollectorRegistry
 from web_api import Api, catalog_with_names, make_api, model_set, problem
 
+from recommender.catalog import Catalog
+from recommender.recommender import Recommender, knn
+from recommender.training.synthetic import generate_catalog
 from web.app import create_app
+from web.maps import extended, project
 from web.settings import WebSettings
 from web.state import ModelState
 
@@ -148,3 +152,17 @@ def test_token_protected_api_with_a_second_client() -> None:
     client, _ = make_api(token="t")
     with client:
         assert client.post("/v1/evaluations", json={"label_column": "genre"}).status_code == 401
+
+
+def test_a_map_is_made_anew_for_another_embedding_under_the_same_name() -> None:
+    """`extended` only grows a map of the same embedding: a model whose songs moved (here
+    every song given another's vector) is projected again."""
+    catalog = Catalog.from_frame(generate_catalog(300, seed=3))
+    model = knn(catalog, version="v")
+    moved = Recommender(
+        "knn", catalog, model.scaler, model.embedding, "euclidean", "v",
+        model.catalog_embedding[::-1].copy(),
+    )  # fmt: skip
+    mapped = project(model)
+    assert extended(mapped, model) is mapped  # nothing new: the same map
+    assert extended(mapped, moved) is None

@@ -156,3 +156,20 @@ def test_the_api_serves_the_catalog_the_topic_made(edges: Edges) -> None:
     assert status["catalog_size"] == len(edges.catalog) - 1 and status["latest_tracks"] == []
     points = client.get("/v1/map?limit=1000").json()["points"]
     assert {p["track_id"] for p in points}.isdisjoint({gone, "new-1"})
+
+
+def test_the_map_keeps_its_points_when_the_catalog_grows(edges: Edges) -> None:
+    """A live update is the same model on a grown catalog: the map stays on its axes, and a
+    song added is placed on them (here beside the song whose features it copies)."""
+
+    def points() -> dict[str, tuple[float, float]]:
+        answer = edges.client.get("/v1/map?limit=20000").json()["points"]
+        return {p["track_id"]: (p["x"], p["y"]) for p in answer}
+
+    before = points()
+    seed = str(edges.catalog.track_ids[10])
+    edges.client.post("/v1/tracks", json=new_track(seed, edges), headers=auth())
+    edges.apply_published()
+    after = points()
+    assert {t: after[t] for t in before} == before
+    assert after["new-1"] == pytest.approx(before[seed], abs=0.05)

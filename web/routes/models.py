@@ -70,7 +70,8 @@ def catalog_map(
 ) -> Response:
     """A 2-D PCA projection of the model's catalog embedding: a seeded subsample of `limit`
     songs, plus the `include` ids (unknown ones are skipped); x and y in [0, 1], clipped at
-    the 0.5th/99.5th percentiles; computed once per model version."""
+    the 0.5th/99.5th percentiles; computed once per model version, and kept on its axes as a
+    live catalog grows (`web.maps.extended`)."""
     r = _served(ctx, model).recommender
     projection = ctx.derived.maps.get(r)
     ids = ctx.derived.cluster_ids.get(r)
