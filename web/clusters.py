@@ -1,5 +1,6 @@
 """Clusters of a model as the page shows them: sizes, mean features, top labels and a short
-generated name; a model trained without clusters gets k-means over its embedding, once."""
+generated name; a model trained without clusters gets k-means over its embedding, once (a live
+catalog's new songs then join their nearest centroid: k-means over 100,000 songs takes ~9 s)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 from recommender.catalog import Catalog
-from recommender.clusters import LABEL_COLUMNS, cluster_table, kmeans
+from recommender.clusters import LABEL_COLUMNS, assign, cluster_table, kmeans
 from recommender.recommender import Recommender
 from web.contract import ClusterInfo, LabelShare
 
@@ -35,14 +36,27 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-def cluster_ids(recommender: Recommender) -> np.ndarray:
-    """The model's own clusters, or k-means (numpy, seeded) over its catalog embedding."""
-    if recommender.clusters is not None:
-        return recommender.clusters
+Clustering = tuple[np.ndarray, np.ndarray]  # ids (rows,), centroids (clusters, e)
+
+
+def fit(recommender: Recommender) -> Clustering:
+    """k-means (numpy, seeded) over the model's catalog embedding."""
     embedding = recommender.catalog_embedding
     distinct = len(np.unique(embedding, axis=0))
-    ids, _ = kmeans(embedding, max(1, min(N_CLUSTERS, distinct)), seed=0)
-    return ids
+    return kmeans(embedding, max(1, min(N_CLUSTERS, distinct)), seed=0)
+
+
+def grown(previous: Clustering, recommender: Recommender) -> Clustering | None:
+    """The clusters of a grown catalog (a live update, the same model): earlier rows keep
+    theirs, rows added since join their nearest centroid; None when the catalog is not a
+    growth of the clustered one (then k-means runs anew)."""
+    ids, centroids = previous
+    embedding = recommender.catalog_embedding
+    if len(ids) > len(embedding) or centroids.shape[1] != embedding.shape[1]:
+        return None
+    if len(ids) == len(embedding):
+        return previous
+    return np.concatenate([ids, assign(embedding[len(ids) :], centroids)]), centroids
 
 
 def label_column(catalog: Catalog) -> str | None:

@@ -2,7 +2,8 @@
 
 One lock per kind, so two first requests compute once; entries of replaced versions are
 dropped when a new version is computed. A live catalog's next version of the same model may
-be derived from the last one's value instead (`grow`: the map keeps its points).
+be derived from the last one's value instead (`grow`: the map keeps its points, k-means
+clusters their centroids).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from recommender.recommender import Recommender
-from web.clusters import cluster_ids, describe
+from web.clusters import Clustering, describe, fit, grown
 from web.contract import ClusterInfo
 from web.maps import Projection, extended, project
 
@@ -52,7 +53,11 @@ class PerVersion(Generic[T]):
 
 class Derived:
     def __init__(self) -> None:
-        self.cluster_ids: PerVersion[np.ndarray] = PerVersion(cluster_ids)
+        # A model's own clusters (trained, and grown by a live catalog), or k-means here.
+        self.kmeans: PerVersion[Clustering] = PerVersion(fit, grown)
+        self.cluster_ids: PerVersion[np.ndarray] = PerVersion(
+            lambda r: r.clusters if r.clusters is not None else self.kmeans.get(r)[0]
+        )
         self.clusters: PerVersion[list[ClusterInfo]] = PerVersion(
             lambda r: describe(r.catalog, self.cluster_ids.get(r))
         )

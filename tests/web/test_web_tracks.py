@@ -21,6 +21,7 @@ from web_api import (
     problem,
 )
 
+import web.clusters
 from consumer.catalog_feed import CatalogFeed
 from consumer.metrics import CatalogMetrics
 from web.app import create_app
@@ -158,18 +159,29 @@ def test_the_api_serves_the_catalog_the_topic_made(edges: Edges) -> None:
     assert {p["track_id"] for p in points}.isdisjoint({gone, "new-1"})
 
 
-def test_the_map_keeps_its_points_when_the_catalog_grows(edges: Edges) -> None:
-    """A live update is the same model on a grown catalog: the map stays on its axes, and a
-    song added is placed on them (here beside the song whose features it copies)."""
+def test_the_map_keeps_its_points_when_the_catalog_grows(
+    edges: Edges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live update is the same model on a grown catalog: the map stays on its axes and its
+    clusters, and a song added is placed on them (here beside the song whose features it
+    copies, in its cluster), without k-means over the catalog again."""
 
-    def points() -> dict[str, tuple[float, float]]:
+    def points() -> dict[str, tuple[float, float, int]]:
         answer = edges.client.get("/v1/map?limit=20000").json()["points"]
-        return {p["track_id"]: (p["x"], p["y"]) for p in answer}
+        return {p["track_id"]: (p["x"], p["y"], p["cluster"]) for p in answer}
 
     before = points()
+    models = edges.client.get("/v1/models").json()["models"]
+    assert [m["has_clusters"] for m in models if m["name"] == "knn"] == [False]  # web k-means
+    monkeypatch.setattr(web.clusters, "kmeans", _no_kmeans)
     seed = str(edges.catalog.track_ids[10])
     edges.client.post("/v1/tracks", json=new_track(seed, edges), headers=auth())
     edges.apply_published()
     after = points()
     assert {t: after[t] for t in before} == before
-    assert after["new-1"] == pytest.approx(before[seed], abs=0.05)
+    assert after["new-1"][:2] == pytest.approx(before[seed][:2], abs=0.05)
+    assert after["new-1"][2] == before[seed][2]
+
+
+def _no_kmeans(*args: object, **kwargs: object) -> None:
+    raise AssertionError("k-means ran again")
