@@ -118,37 +118,31 @@ class Restorer:
         topic_id = self.topic_id()
         for partition in partitions:
             store = self.stores.open(partition)
+            low, high = self.end_offset(partition)
+            why = None
             if topic_id is not None and store.changelog_id not in (None, topic_id):
+                why = f"topic id {store.changelog_id}, now {topic_id}: a topic made since anew"
+            elif high == 0 and store.checkpoint:
+                # A store with states and an empty changelog: it was written from another
+                # cluster's changelog, or from a topic since made anew on a broker without
+                # topic ids (a second `make run` on a fresh broker). (A checkpoint merely past
+                # a non-empty changelog's end proves nothing: Tansu reports the high watermark
+                # a few records low.)
+                why = f"at offset {store.checkpoint}, the changelog empty"
+            if why is not None:  # the changelog is the truth: start over
                 log.warning(
-                    "state store of %s[%d] was restored from a topic of that name made since "
-                    "anew (topic id %s, now %s): emptied",
-                    self.topic, partition, store.changelog_id, topic_id,
+                    "state store of %s[%d] was written from another changelog (%s): emptied",
+                    self.topic, partition, why,
                 )  # fmt: skip
                 store = self.stores.wipe(partition)
                 emptied += 1
             if topic_id is not None and store.changelog_id is None:
                 store.set_changelog_id(topic_id)
-            low, high = self.end_offset(partition)
-            start = max(store.checkpoint or 0, low)
-            if high == 0:  # an empty changelog partition
-                if store.checkpoint:
-                    # A store with states and an empty changelog: it was written from another
-                    # cluster's changelog, or from a topic since made anew (a second `make run`
-                    # on a fresh broker). The changelog is the truth: start over. (A checkpoint
-                    # merely past a non-empty changelog's end proves nothing: Tansu reports
-                    # the high watermark a few records low.)
-                    log.warning(
-                        "state store of %s[%d] is at offset %d but the changelog is empty: "
-                        "another changelog's; emptied",
-                        self.topic, partition, store.checkpoint,
-                    )  # fmt: skip
-                    store = self.stores.wipe(partition)
-                    emptied += 1
-                    if topic_id is not None:
-                        store.set_changelog_id(topic_id)
+            if high == 0:  # an empty changelog partition: nothing to read
                 if store.checkpoint is None:
                     store.set_checkpoint(0)
                 continue
+            start = max(store.checkpoint or 0, low)
             # Read to the end of the partition (the consumer's end-of-partition event), even
             # from at or past the high watermark: a broker may report it low (Tansu does).
             todo[partition] = high
