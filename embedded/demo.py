@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack
@@ -52,6 +54,14 @@ def demo(args: argparse.Namespace) -> int:
         broker = stack.enter_context(LocalBroker(args.port))
         connection = KafkaConnection(bootstrap_servers=broker.bootstrap_servers)
         print(f"broker  : Tansu at {connection.bootstrap_servers} (in memory)", flush=True)
+        # The listeners' local stores die with the broker that holds their changelog: kept,
+        # the next demo's service would find them written from another changelog and empty
+        # them, with a warning per partition. Removed after the service stops (LIFO).
+        state_args: list[str] = []
+        if not any(a.split("=")[0] == "--state-dir" for a in args.service_args):
+            state_dir = tempfile.mkdtemp(prefix="encore-demo-state-")
+            stack.callback(shutil.rmtree, state_dir, ignore_errors=True)
+            state_args = ["--state-dir", state_dir]
         # Every child reads the connection from ENCORE_* (never a shell's other cluster).
         env = {**os.environ, **connection.environment()}
         service = subprocess.Popen(
@@ -63,6 +73,7 @@ def demo(args: argparse.Namespace) -> int:
                 args.models,
                 "--metrics-port",
                 str(args.metrics_port),
+                *state_args,
                 *args.service_args,
             ],
             env=env,

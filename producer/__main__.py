@@ -63,15 +63,21 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _tail(args: argparse.Namespace) -> int:
     connection = connection_from_args(args)
-    labels = None
+    labels = titles = None
     if args.catalog is not None:  # show each song's genre, so a reader can judge the answers
         catalog = read_catalog(args.catalog)
+        titles = {
+            t: f"{name} - {artist}"
+            for t, name, artist in zip(
+                catalog.track_ids, catalog.names, catalog.artists, strict=True
+            )
+        }
         column = next((c for c in catalog.extra.columns if "genre" in c.lower()), None)
         if column is not None:
             labels = dict(zip(catalog.track_ids, catalog.labels(column).astype(str), strict=True))
     # A reader that goes away (piped into head) is not an error.
     with contextlib.suppress(BrokenPipeError), Stop().on_signals() as stop:
-        tail(connection, args.topic, sys.stdout, args.from_beginning, stop, labels)
+        tail(connection, args.topic, sys.stdout, args.from_beginning, stop, labels, titles)
     return 0
 
 
@@ -102,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     tail_cmd = commands.add_parser("tail", help="print recommendations as they arrive")
     tail_cmd.add_argument("--topic", default="recommendations")
     tail_cmd.add_argument("--from-beginning", action="store_true")
-    tail_cmd.add_argument("--catalog", type=Path, help="show each song's genre from this catalog")
+    tail_cmd.add_argument(
+        "--catalog", type=Path, help="name each seed and show each song's genre from this catalog"
+    )
     tail_cmd.set_defaults(handler=_tail)
 
     for sub in (select, simulate, tail_cmd):

@@ -13,16 +13,21 @@ from kafkaio.stop import Stop
 
 
 def describe(
-    answer: dict[str, Any], items: int = 3, labels: Mapping[str, str] | None = None
+    answer: dict[str, Any],
+    items: int = 3,
+    labels: Mapping[str, str] | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> str:
-    """One line per answer; with `labels` (track id -> genre), each song shows its label."""
+    """One line per answer; with `labels` (track id -> genre), each song shows its label, and
+    with `titles` (track id -> "name - artist"), the seed shows its name rather than its id
+    (an answer names its songs, not its seed)."""
 
     def tag(track_id: str | None) -> str:
         label = (labels or {}).get(track_id or "")
         return f" [{label}]" if label else ""
 
     seed_id = answer.get("seed_track_id")
-    seed = f"{seed_id}{tag(seed_id)}" if seed_id else "features"
+    seed = f"{(titles or {}).get(seed_id, seed_id)}{tag(seed_id)}" if seed_id else "features"
     picks = "; ".join(
         f"{i['rank']}. {i['track_name']} - {i['artist']}{tag(i['track_id'])} ({i['score']:.2f})"
         for i in answer["items"][:items]
@@ -39,6 +44,7 @@ def tail(
     from_beginning: bool = False,
     stop: Stop | None = None,
     labels: Mapping[str, str] | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> int:
     """Print answers until `stop` is set; returns how many."""
     stop = stop or Stop()
@@ -62,7 +68,9 @@ def tail(
             if message is None or message.error():
                 continue
             seen += 1
-            out.write(describe(json.loads(message.value() or b"{}"), labels=labels) + "\n")
+            out.write(
+                describe(json.loads(message.value() or b"{}"), labels=labels, titles=titles) + "\n"
+            )
             out.flush()
     finally:
         consumer.close()

@@ -7,6 +7,7 @@ The one test with a broker of its own: the broker is part of what `make run` doe
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,9 @@ def test_make_run_answers_on_screen_and_on_the_page_then_stops_on_ctrl_c(tmp_pat
         "--metrics-port", str(metrics), "--web-port", str(web), "--rate", "20",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENCORE_")}
+    scratch = tmp_path / "tmp"  # the demo's TMPDIR: its listener stores go there
+    scratch.mkdir()
+    env["TMPDIR"] = str(scratch)
     with log.open("wb") as out:  # in a folder of its own: artifacts and state land there
         demo = subprocess.Popen(
             command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -50,6 +54,7 @@ def test_make_run_answers_on_screen_and_on_the_page_then_stops_on_ctrl_c(tmp_pat
         assert status == 200
         # The tail prints each answer: the seed, then its recommendations.
         wait_until(lambda: " picked " in log.read_text(errors="replace"), 30, "the tail's lines")
+        assert list(scratch.glob("encore-demo-state-*/encore/song-selected/p*"))  # in use
 
         demo.send_signal(signal.SIGINT)  # Ctrl-C
         assert demo.wait(60) == 0, log.read_text()[-3000:]
@@ -58,6 +63,12 @@ def test_make_run_answers_on_screen_and_on_the_page_then_stops_on_ctrl_c(tmp_pat
             terminate(demo, 10)
     text = log.read_text(errors="replace")
     assert "stopping..." in text
+    # The tail names the seed song (the bundled catalog's names are "Song NNNNNNN").
+    assert re.search(r"\] user-\d+ picked Song \d+ - Artist \d+", text), text[-3000:]
+    # The stores died with the in-memory broker: the next demo finds none written from
+    # another changelog (it would empty them with a warning per partition).
+    assert not list(scratch.glob("encore-demo-state-*"))
+    assert not (scratch / "encore-state").exists()
     for port in (metrics, web):  # the service and the API are gone with it
         with pytest.raises(OSError):
             http_get(f"http://127.0.0.1:{port}/healthz", timeout_s=1)
