@@ -28,26 +28,22 @@ def ensure_topics(
     missing = [n for n in names if n not in existing]
     if missing:
         log.info("creating topics %s with %d partitions", missing, partitions)
-        futures = admin.create_topics(
-            [
-                NewTopic(
-                    n,
-                    num_partitions=partitions,
-                    replication_factor=replication_factor,
-                    config=dict(config or {}),
-                )
-                for n in missing
-            ],
-            operation_timeout=timeout_s,
-        )
-        for name, future in futures.items():
-            try:
-                future.result(timeout=timeout_s)
-            except KafkaException as exc:
-                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                    raise
-                log.info("topic %s was created concurrently", name)
+        topics = [
+            NewTopic(n, partitions, replication_factor, config=dict(config or {})) for n in missing
+        ]
+        create_topics(admin, topics, timeout_s)
     wait_for_topics(admin, names, timeout_s)
+
+
+def create_topics(admin: AdminClient, topics: list[NewTopic], timeout_s: float) -> None:
+    """Create `topics`; one made meanwhile by another instance is not an error."""
+    for name, future in admin.create_topics(topics, operation_timeout=timeout_s).items():
+        try:
+            future.result(timeout=timeout_s)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+            log.info("topic %s was created concurrently", name)
 
 
 def wait_for_topics(admin: AdminClient, names: Iterable[str], timeout_s: float) -> None:

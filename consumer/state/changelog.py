@@ -16,7 +16,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from consumer.state.store import Stores
-from kafkaio.topics import wait_for_topics
+from kafkaio.topics import create_topics, wait_for_topics
 from recommender.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,7 @@ def ensure_co_partitioned(
             )
     if missing:
         log.info("creating %s with %d partitions", [t.topic for t in missing], partitions)
-        for name, future in admin.create_topics(missing, operation_timeout=timeout_s).items():
-            try:
-                future.result(timeout=timeout_s)
-            except KafkaException as exc:
-                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                    raise
-                log.info("topic %s was created concurrently", name)
+        create_topics(admin, missing, timeout_s)
     wait_for_topics(admin, [feedback_topic, changelog_topic], timeout_s)
     return partitions
 
