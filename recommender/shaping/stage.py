@@ -1,6 +1,7 @@
 """The rules stage: one neighbour search per batch, then filters, artist cap, MMR and the cut.
 
-Requests fetching the same number of neighbours (`batch.fetch_sizes`) share one search. A
+Requests fetching the same number of neighbours (`batch.fetch_sizes`) share one search, and a
+few requests of a smaller size join a larger size's search (each still sees only its own fetch). A
 request whose filters and cap leave fewer than k songs is searched again, with the others
 short, for four times as many (up to 1,000); one still short then is answered from an exact
 scan of the catalog under its filters, so `exhausted` means that fewer than k songs of the
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 _WIDEN = 4
 _SIZES = 4  # distinct fetch sizes searched apart before rounding them up
+# Neighbours fetched beyond their own fetch size that cost about one search and rules pass
+# (100,000 songs, HNSW: ~0.7 us per extra neighbour per query, ~400 us per pass).
+_FOLD = 512
 _BLOCK = 4_000_000  # floats of candidate vectors per MMR chunk (~16 MB)
 
 
@@ -253,7 +257,9 @@ class _Stage:
 
 def _groups(fetch: np.ndarray, todo: np.ndarray, limit: int) -> Iterator[tuple[int, np.ndarray]]:
     """(size, requests) per fetch size among `todo`; beyond a few sizes, rounded up to powers
-    of two (each request still sees only its own fetch), so a batch is a few searches."""
+    of two (each request still sees only its own fetch), so a batch is a few searches. A small
+    group is folded into the next larger size when its requests' extra neighbours cost less
+    than a search and rules pass of its own (`_FOLD`)."""
     sizes = fetch[todo]
     if len(sizes) and sizes.min() == sizes.max():
         yield int(sizes[0]), todo
@@ -262,8 +268,14 @@ def _groups(fetch: np.ndarray, todo: np.ndarray, limit: int) -> Iterator[tuple[i
     if len(distinct) > _SIZES:
         sizes = np.minimum(2 ** np.ceil(np.log2(sizes)).astype(np.int64), limit)
         distinct = np.unique(sizes)
-    for size in distinct.tolist():
-        yield size, todo[sizes == size]
+    ordered = distinct.tolist()
+    carried = todo[:0]
+    for size, larger in zip(ordered, [*ordered[1:], None], strict=True):
+        carried = np.concatenate([carried, todo[sizes == size]])
+        if larger is not None and len(carried) * (larger - size) <= _FOLD:
+            continue
+        yield size, carried
+        carried = todo[:0]
 
 
 def _scores(query: np.ndarray, vectors: np.ndarray, metric: str) -> np.ndarray:

@@ -19,6 +19,7 @@ from recommender.errors import EncoreError, RequestError, UnknownTrack
 from recommender.recommender import Recommender, knn
 from recommender.scaling import Standardizer
 from recommender.shaping import PLAIN, Controls, Shape
+from recommender.shaping.stage import _groups
 from recommender.text import normalise_text
 
 
@@ -276,12 +277,26 @@ def test_only_the_rows_left_short_are_searched_again_wider() -> None:
         model.catalog, {"track_id": model.catalog.track_ids[0], "min_tempo": far}, 5
     )
     out = model.with_index(counting).recommend_shaped([*plain, odd])
-    # One search for the 20 plain rows, one for the filtered row (2 x (k + 1)), then wider
-    # searches for that row alone until 5 of its songs pass; the stage's answers stand.
-    assert counting.calls[:2] == [(20, 6), (1, 12)]
-    assert all(n == 1 for n, _ in counting.calls[2:])
-    assert [k for _, k in counting.calls[1:]] == sorted(k for _, k in counting.calls[1:])
+    # One search for all 21 rows (the plain rows' fetch of k + 1 folded into the filtered
+    # row's 2 x (k + 1): cheaper than a search of their own), then wider searches for that row
+    # alone until 5 of its songs pass; the stage's answers stand.
+    assert counting.calls[0] == (21, 12) and len(counting.calls) > 1
+    assert all(n == 1 for n, _ in counting.calls[1:])
+    assert [k for _, k in counting.calls] == sorted(k for _, k in counting.calls)
+    for row in range(20):  # each plain row still answered from its own k + 1 nearest
+        assert out.rows[row, :5].tolist() == model.recommend_shaped([plain[row]]).rows[0].tolist()
     assert (tempo[out.rows[20, : out.counts[20]]] >= far).all()
+
+
+def test_a_small_group_folds_into_the_next_fetch_size_and_a_large_one_is_searched_apart() -> None:
+    fetch = np.array([11] * 40 + [22] * 10 + [40] * 5)
+    todo = np.arange(len(fetch))
+    # 40 x (22 - 11) = 440 extra neighbours: less than a search; then 50 x 18 = 900: more.
+    groups = [(size, requests.tolist()) for size, requests in _groups(fetch, todo, 1000)]
+    assert groups == [(22, list(range(50))), (40, list(range(50, 55)))]
+    fetch = np.array([11] * 500 + [22] * 500)
+    sizes = [size for size, _ in _groups(fetch, np.arange(1000), 1000)]
+    assert sizes == [11, 22]
 
 
 def test_short_rows_are_widened_then_scanned_and_exhausted_is_exact() -> None:
