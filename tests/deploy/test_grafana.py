@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry
@@ -155,6 +156,16 @@ def test_every_panel_queries_something():
             assert metric_names(target["expr"]), (panel["title"], target["expr"])
 
 
+def test_every_query_parses_as_promql():
+    """Prometheus's grammar (Grafana's interval variables given a value), so a query with a
+    stray bracket or a misplaced `by` fails here and not on an operator's screen."""
+    for expr in expressions():
+        concrete = _GRAFANA_VARIABLE.sub("5m", expr)
+        promql_parser.parse(concrete)  # raises on a syntax error
+    with pytest.raises(ValueError):
+        promql_parser.parse("sum by (variant) (rate(encore_feedback_total[5m])")
+
+
 def test_every_metric_the_dashboard_names_is_exported(exported):
     assert unknown_metrics(expressions(), exported) == {}
 
@@ -180,6 +191,26 @@ def test_the_dashboard_shows_what_operators_asked_for():
     assert any("by (model)" in e for e in expressions() if "published" in e)
     assert any("by (reason)" in e for e in expressions() if "dead_letters" in e)
     assert any("partition" in e for e in expressions() if "consumer_lag" in e)
+
+
+def test_like_and_skip_rates_per_variant_show_beside_the_state_metrics():
+    """Issue 13: like and skip rates per variant on the dashboard, and the state's health."""
+    rates = [e for e in expressions() if "encore_feedback_total" in e and " / " in e]
+    for action in ("like", "skip"):
+        [ratio] = [e for e in rates if f'action="{action}"' in e]
+        numerator, denominator = ratio.split(" / ")
+        assert numerator.startswith("sum by (variant)"), ratio
+        assert denominator.startswith("sum by (variant)"), ratio
+        assert "encore_recommendations_published_total" in denominator, ratio
+    assert any("by (variant, le)" in e for e in expressions() if "processing_latency" in e)
+    named = set().union(*map(metric_names, expressions()))
+    assert named >= {
+        "encore_state_listeners",
+        "encore_state_bytes",
+        "encore_state_restore_seconds",
+        "encore_state_errors_total",
+        "encore_state_expired_total",
+    }
 
 
 def test_the_dashboard_is_well_formed():
