@@ -54,9 +54,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     frame = pd.read_csv(args.catalog)
-    out = shaped(
-        frame, args.label_column, args.rows, args.genres, args.seed, args.unseen_headers
-    )
+    out = shaped(frame, args.label_column, args.rows, args.genres, args.seed, args.unseen_headers)
     out.to_csv(args.out, index=False)
     label = "Genre" if args.unseen_headers else args.label_column
     print(f"{args.out}: {len(out)} rows, {out[label].nunique()} labels")
