@@ -39,8 +39,12 @@ def shaped(
     if not unseen_headers:
         return sample
     sample = sample.drop(columns=[c for c in sample.columns if c.lower() == "track_id"])
-    sample.columns = [c.replace("_", " ").title() for c in sample.columns]
-    return sample.rename(columns={label.replace("_", " ").title(): "Genre"})
+    return sample.rename(columns=lambda c: "Genre" if c == label else _exported(c))
+
+
+def _exported(column: str) -> str:
+    """A header as a spreadsheet export writes it: "track_name" -> "Track Name"."""
+    return column.replace("_", " ").title()
 
 
 def main() -> None:

@@ -119,9 +119,9 @@ class Restorer:
             elif high == 0 and store.checkpoint:
                 # A store with states and an empty changelog: it was written from another
                 # cluster's changelog, or from a topic since made anew on a broker without
-                # topic ids (a second `make run` on a fresh broker). (A checkpoint merely past
-                # a non-empty changelog's end proves nothing: Tansu reports the high watermark
-                # a few records low.)
+                # topic ids (a --state-dir kept across an in-memory broker's restart). (A
+                # checkpoint merely past a non-empty changelog's end proves nothing: Tansu
+                # reports the high watermark a few records low.)
                 why = f"at offset {store.checkpoint}, the changelog empty"
             if why is not None:  # the changelog is the truth: start over
                 log.warning(

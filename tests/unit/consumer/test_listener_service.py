@@ -243,7 +243,7 @@ def test_a_new_owner_restores_before_its_first_event_and_a_warm_store_reads_only
 
 
 def test_a_store_past_its_changelogs_end_is_emptied_and_restored_from_the_changelog(tmp_path):
-    """A second `make run` on a fresh broker: the local store (same --state-dir) holds the
+    """A --state-dir kept across a fresh in-memory broker: the local store holds the
     last run's listeners and a checkpoint past the new, empty changelog. The changelog is the
     truth: the old listener is forgotten and the store restarts from offset 0."""
     first = Rig(tmp_path / "a")
