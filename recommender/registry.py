@@ -81,6 +81,8 @@ SUPERVISED_DEFAULTS: Mapping[str, Any] = {
     # share the seed's (recommender.embeddings.supervised); "hellinger", "probabilities".
     "geometry": "labels",
     "hidden": (256, 256),
+    # Networks trained with seeds seed, seed + 1, ...; the served prediction is their mean.
+    "members": 3,
     "quantile_inputs": True,  # the network sees quantile-normal features
     "dropout": 0.1,
     "epochs": 200,

@@ -35,6 +35,7 @@ _OPTION_FLAGS = (
     "seed",
     "metric",
     "weight",
+    "members",
     "geometry",
     "dropout",
     "weight_decay",
@@ -94,6 +95,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--geometry",
         choices=GEOMETRIES,
         help="supervised: labels (songs at their labels, the default), hellinger, probabilities",
+    )
+    parser.add_argument(
+        "--members",
+        type=int,
+        help="supervised: networks trained with seeds seed, seed + 1, ...; served as the "
+        "mean of their predictions (default 3)",
     )
     parser.add_argument("--dropout", type=float, help="supervised: dropout after hidden layers")
     parser.add_argument("--weight-decay", type=float, help="supervised: Adam weight decay")

@@ -1,7 +1,8 @@
 """The `supervised` model's served form: label distributions beside the features.
 
 A small network trained on label columns (`recommender.training.supervised`, torch) predicts,
-per column, a distribution over its labels. Each song is embedded as
+per column, a distribution over its labels (an ensemble of such networks, trained with other
+seeds, predicts the mean of theirs). Each song is embedded as
 
     [standardised features, weight * block(column_1), weight * block(column_2), ...]
 
@@ -24,6 +25,7 @@ Served as numpy (`layers.forward`), so no torch here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -76,6 +78,9 @@ class SupervisedEmbedding:
     inputs: QuantileNormal | None = None  # the network's input map (the feature block is not)
     labels: tuple[tuple[str, ...], ...] = ()  # each head's label names, in its output order
     columns: tuple[str, ...] = ()  # each head's label column (empty: saved before they were)
+    # More (trunk, heads) of the same shape, trained with other seeds: the predictions are
+    # the mean over all of them (empty: one network, as saved before ensembles).
+    members: tuple[tuple[Layers, Layers], ...] = ()
 
     def __post_init__(self) -> None:
         if self.geometry not in GEOMETRIES:
@@ -88,12 +93,49 @@ class SupervisedEmbedding:
         return self.geometry == "labels"
 
     def probabilities(self, scaled: np.ndarray) -> list[np.ndarray]:
-        """P(label | features) per label column: (n, n_labels) each."""
+        """P(label | features) per label column: (n, n_labels) each, the mean over the
+        networks."""
         x = np.asarray(scaled, dtype=np.float32)
         if self.inputs is not None:
             x = self.inputs.transform(x)
-        hidden = forward(x, self.trunk, relu_last=True)  # no trunk: softmax regression
-        return [softmax(hidden @ w + b) for w, b in zip(*self.heads, strict=True)]
+        if not self.members:
+            hidden = forward(x, self.trunk, relu_last=True)  # no trunk: softmax regression
+            return [softmax(hidden @ w + b) for w, b in zip(*self.heads, strict=True)]
+        # Every network at once: (networks, n, width) through stacked weights, one matmul
+        # per layer (what costs at the service's batches of a few dozen is the calls).
+        trunk, heads = self._stacked
+        h = x
+        for w, b in zip(*trunk, strict=True):
+            h = np.matmul(h, w)
+            h += b
+            np.maximum(h, 0.0, out=h)
+        if h.ndim == 2:  # no trunk
+            h = np.broadcast_to(h, (len(self.members) + 1, *h.shape))
+        out = []
+        for w, b in zip(*heads, strict=True):
+            logits = np.matmul(h, w)
+            logits += b
+            logits -= logits.max(axis=2, keepdims=True)
+            np.exp(logits, out=logits)
+            logits /= logits.sum(axis=2, keepdims=True)
+            out.append(logits.mean(axis=0))
+        return out
+
+    @functools.cached_property
+    def _stacked(self) -> tuple[Layers, Layers]:
+        """Trunk and heads with every network's layer stacked: weights (networks, in, out),
+        biases (networks, 1, out)."""
+        networks = ((self.trunk, self.heads), *self.members)
+
+        def stack(part: int) -> Layers:
+            layers = [network[part] for network in networks]
+            depth = len(layers[0][0])
+            return (
+                tuple(np.stack([ws[i] for ws, _ in layers]) for i in range(depth)),
+                tuple(np.stack([bs[i] for _, bs in layers])[:, None, :] for i in range(depth)),
+            )
+
+        return stack(0), stack(1)
 
     def transform(self, scaled: np.ndarray) -> np.ndarray:
         """Songs placed by the network's predictions."""
@@ -151,6 +193,9 @@ class SupervisedEmbedding:
             "supervised.sqrt": np.array([int(self.geometry == "hellinger")], dtype=np.int64),
             "supervised.geometry": np.array([GEOMETRIES.index(self.geometry)], dtype=np.int64),
         }
+        for m, (trunk, heads) in enumerate(self.members, start=1):
+            state.update(layers_state(f"supervised.members.{m}.trunk", trunk))
+            state.update(layers_state(f"supervised.members.{m}.heads", heads))
         for i, names in enumerate(self.labels):
             state[f"supervised.labels.{i}"] = _text("\n".join(names))
         if self.columns:
@@ -174,6 +219,15 @@ class SupervisedEmbedding:
         columns = (
             tuple(_lines(state["supervised.columns"])) if "supervised.columns" in state else ()
         )
+        members: list[tuple[Layers, Layers]] = []
+        while f"supervised.members.{len(members) + 1}.heads.0.weight" in state:
+            prefix = f"supervised.members.{len(members) + 1}"
+            members.append(
+                (
+                    layers_from_state(f"{prefix}.trunk", state),
+                    layers_from_state(f"{prefix}.heads", state),
+                )
+            )
         return cls(
             layers_from_state("supervised.trunk", state),
             heads,
@@ -182,6 +236,7 @@ class SupervisedEmbedding:
             QuantileNormal.from_state(state, "supervised.inputs"),
             labels,
             columns if len(columns) == len(labels) else (),
+            tuple(members),
         )
 
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from recommender.build import build
 from recommender.catalog import Catalog
+from recommender.embeddings.layers import Layers
 from recommender.embeddings.quantiles import QuantileNormal
 from recommender.embeddings.supervised import SupervisedEmbedding, label_targets
 from recommender.errors import ConfigurationError
@@ -73,13 +74,28 @@ class LabelNetwork(nn.Module):
         inputs: QuantileNormal | None,
         labels: Sequence[Sequence[str]] = (),
         columns: Sequence[str] = (),
+        members: Sequence[LabelNetwork] = (),
     ) -> SupervisedEmbedding:
+        """The served form; `members`: more networks of the same shape, whose predictions
+        are averaged with this one's."""
+        names = tuple(tuple(n) for n in labels)
+        trunk, heads = self.layers()
+        return SupervisedEmbedding(
+            trunk,
+            heads,
+            weight,
+            geometry,
+            inputs,
+            names,
+            tuple(columns),
+            tuple(member.layers() for member in members),
+        )
+
+    def layers(self) -> tuple[Layers, Layers]:
+        """(trunk, heads) as numpy arrays."""
         trunk = [m for m in self.trunk if isinstance(m, nn.Linear)]
         heads = [m for m in self.heads if isinstance(m, nn.Linear)]
-        names = tuple(tuple(n) for n in labels)
-        return SupervisedEmbedding(
-            _arrays(trunk), _arrays(heads), weight, geometry, inputs, names, tuple(columns)
-        )
+        return _arrays(trunk), _arrays(heads)
 
 
 def _arrays(linears: Sequence[nn.Linear]) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
@@ -124,15 +140,55 @@ def train_network(
     progress: bool,
     described: Sequence[Targets] = (),
 ) -> tuple[SupervisedEmbedding, TrainingCurve]:
-    """Fit the network on features (n, d) and soft targets; keep the best validation epoch."""
+    """Fit `members` networks (seeds `seed`, `seed + 1`, ...) on features (n, d) and soft
+    targets, each keeping its best validation epoch; served as the mean of their predictions.
+    The curve is the first member's."""
     started = time.perf_counter()
     seed = int(options["seed"])
     inputs = QuantileNormal.fit(x) if options["quantile_inputs"] and len(x) > 1 else None
+    mapped = inputs.transform(x) if inputs is not None else x
+    data = torch.from_numpy(np.ascontiguousarray(mapped, dtype=np.float32))
+    labels = [torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32)) for t in targets]
+    n_members = int(options["members"])
+    if n_members < 1:
+        raise ConfigurationError(f"members must be at least 1, got {n_members}")
+    fitted = [
+        _fit_member(data, labels, options, seed + m, progress, f"member {m + 1}/{n_members}")
+        for m in range(n_members)
+    ]
+    networks = [network for network, _ in fitted]
+    embedding = networks[0].export(
+        float(options["weight"]),
+        str(options["geometry"]),
+        inputs,
+        [t.names for t in described],
+        [t.column for t in described],
+        members=networks[1:],
+    )
+    extra = {
+        "loss": "cross-entropy",
+        "training_songs": len(x),
+        "labels": {t.column: t.names for t in described},
+        "members": n_members,
+        "best_epochs": [curve[2] for _, curve in fitted],
+    }
+    seconds = time.perf_counter() - started
+    train_curve, val_curve, best_epoch = fitted[0][1]
+    return embedding, TrainingCurve(train_curve, val_curve, best_epoch, seconds, extra)
+
+
+def _fit_member(
+    data: torch.Tensor,
+    labels: list[torch.Tensor],
+    options: dict[str, Any],
+    seed: int,
+    progress: bool,
+    name: str,
+) -> tuple[LabelNetwork, tuple[tuple[float, ...], tuple[float, ...], int]]:
+    """One network, seeded (its weights, its validation share, its batches), at its best
+    validation epoch; and its (train, validation) loss curves and that epoch."""
     with single_thread():
         torch.manual_seed(seed)
-        mapped = inputs.transform(x) if inputs is not None else x
-        data = torch.from_numpy(np.ascontiguousarray(mapped, dtype=np.float32))
-        labels = [torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32)) for t in targets]
         train, val = _split(len(data), float(options["validation_split"]), seed)
         network = LabelNetwork(
             data.shape[1],
@@ -150,7 +206,7 @@ def train_network(
         val_curve: list[float] = []
         best, best_epoch, best_state = float("inf"), 0, copy.deepcopy(network.state_dict())
         epochs = tqdm(
-            range(int(options["epochs"])), desc="epochs", leave=False, disable=not progress
+            range(int(options["epochs"])), desc=f"{name} epochs", leave=False, disable=not progress
         )
         for epoch in epochs:
             _epoch(network, optimiser, data[train], [t[train] for t in labels], options, shuffle)
@@ -167,22 +223,7 @@ def train_network(
         epochs.close()
         network.load_state_dict(best_state)
         network.eval()
-    embedding = network.export(
-        float(options["weight"]),
-        str(options["geometry"]),
-        inputs,
-        [t.names for t in described],
-        [t.column for t in described],
-    )
-    extra = {
-        "loss": "cross-entropy",
-        "training_songs": len(x),
-        "labels": {t.column: t.names for t in described},
-    }
-    seconds = time.perf_counter() - started
-    return embedding, TrainingCurve(
-        tuple(train_curve), tuple(val_curve), best_epoch, seconds, extra
-    )
+    return network, (tuple(train_curve), tuple(val_curve), best_epoch)
 
 
 def _split(n: int, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

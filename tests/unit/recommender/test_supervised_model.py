@@ -115,3 +115,31 @@ def test_an_artifact_from_before_the_labels_geometry_still_loads(tmp_path) -> No
     assert loaded.query_zeroed.size == 0
     seeds = catalog.features[:5] + 0.01
     np.testing.assert_allclose(loaded.embed(seeds), model.embed(seeds), atol=1e-6)
+
+
+def test_an_ensemble_predicts_the_mean_of_its_networks_and_saves_them_all() -> None:
+    torch.manual_seed(0)
+    networks = [LabelNetwork(9, (12,), (5, 3), dropout=0.0).eval() for _ in range(3)]
+    x = np.random.default_rng(1).normal(size=(40, 9)).astype(np.float32)
+    with torch.no_grad():
+        outputs = [[torch.softmax(h, 1).numpy() for h in n(torch.from_numpy(x))] for n in networks]
+    served = networks[0].export(2.0, "labels", None, members=networks[1:])
+    for head, got in enumerate(served.probabilities(x)):
+        want = np.mean([out[head] for out in outputs], axis=0)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    loaded = SupervisedEmbedding.from_state(served.state())
+    assert len(loaded.members) == 2
+    np.testing.assert_array_equal(loaded.transform(x), served.transform(x))
+
+
+def test_members_train_with_successive_seeds() -> None:
+    catalog = grouped_catalog(4, 10, seed=2)
+    single = train_supervised(catalog, options={**FAST, "seed": 3, "members": 1})
+    pair = train_supervised(catalog, options={**FAST, "seed": 3, "members": 2})
+    assert pair.training_curve.extra["members"] == 2 and len(pair.embedding.members) == 1
+    # The first member is the single network of the same seed; the second, seed 4's.
+    for got, want in zip(pair.embedding.trunk[0], single.embedding.trunk[0], strict=True):
+        np.testing.assert_array_equal(got, want)
+    other = train_supervised(catalog, options={**FAST, "seed": 4, "members": 1})
+    for got, want in zip(pair.embedding.members[0][0][0], other.embedding.trunk[0], strict=True):
+        np.testing.assert_array_equal(got, want)
