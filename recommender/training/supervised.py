@@ -6,7 +6,9 @@ subgenre). Targets are soft: a song with several labels (`"pop|edm"`) spreads it
 over them, a song without a label in a column adds nothing to that head's loss, and a label
 held by a single song is just a class. Trained with Adam on cross-entropy, early stopping on a
 validation share of the songs; seeded and single-threaded, so the same data, options and seed
-give the same weights. The served embedding is `recommender.embeddings.supervised`.
+give the same weights. `members` such networks are trained, with seeds `seed`, `seed + 1`, ...,
+and served as the mean of their predictions. The served embedding is
+`recommender.embeddings.supervised`.
 
 Never train it on the label of a song it is evaluated on as a query (`recommender.evaluation`
 hides the queries' labels from it, or with a train fraction trains it on a disjoint share).
