@@ -102,7 +102,7 @@ class SupervisedEmbedding:
             hidden = forward(x, self.trunk, relu_last=True)  # no trunk: softmax regression
             return [softmax(hidden @ w + b) for w, b in zip(*self.heads, strict=True)]
         # Every network at once: (networks, n, width) through stacked weights, one matmul
-        # per layer (what costs at the service's batches of a few dozen is the calls).
+        # call per layer instead of one per layer and network.
         trunk, heads = self._stacked
         h = x
         for w, b in zip(*trunk, strict=True):
