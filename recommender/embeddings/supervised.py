@@ -42,10 +42,10 @@ GEOMETRIES = ("labels", "hellinger", "probabilities")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, stable for large logits."""
-    shifted: np.ndarray = logits - logits.max(axis=1, keepdims=True)
+    """Softmax over the last axis (each row's), stable for large logits."""
+    shifted: np.ndarray = logits - logits.max(axis=-1, keepdims=True)
     np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
+    shifted /= shifted.sum(axis=-1, keepdims=True)
     return shifted
 
 
@@ -98,28 +98,11 @@ class SupervisedEmbedding:
         x = np.asarray(scaled, dtype=np.float32)
         if self.inputs is not None:
             x = self.inputs.transform(x)
-        if not self.members:
-            hidden = forward(x, self.trunk, relu_last=True)  # no trunk: softmax regression
-            return [softmax(hidden @ w + b) for w, b in zip(*self.heads, strict=True)]
-        # Every network at once: (networks, n, width) through stacked weights, one matmul
+        # Every network at once, through its layers stacked: (networks, n, width), one matmul
         # call per layer instead of one per layer and network.
         trunk, heads = self._stacked
-        h = x
-        for w, b in zip(*trunk, strict=True):
-            h = np.matmul(h, w)
-            h += b
-            np.maximum(h, 0.0, out=h)
-        if h.ndim == 2:  # no trunk
-            h = np.broadcast_to(h, (len(self.members) + 1, *h.shape))
-        out = []
-        for w, b in zip(*heads, strict=True):
-            logits = np.matmul(h, w)
-            logits += b
-            logits -= logits.max(axis=2, keepdims=True)
-            np.exp(logits, out=logits)
-            logits /= logits.sum(axis=2, keepdims=True)
-            out.append(logits.mean(axis=0))
-        return out
+        hidden = forward(x, trunk, relu_last=True)  # no trunk: x, softmax regression
+        return [softmax(hidden @ w + b).mean(axis=0) for w, b in zip(*heads, strict=True)]
 
     @functools.cached_property
     def _stacked(self) -> tuple[Layers, Layers]:
