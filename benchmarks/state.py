@@ -1,12 +1,13 @@
 """Listener state's cost: throughput with state on against off, p99 at a fixed rate with state
 on, and restoring 100,000 listeners x 50 events from the changelog, cold and warm.
 
-    python -m benchmarks.state [--size 100000] [--events 50000] [--rate 2000]
+    python -m benchmarks.state [--size 100000] [--events 50000] [--rate 2000] [--repeats 3]
 
 Throughput: the same selections (uniform seeds, 10,000 listeners) pre-loaded and answered by
 one service, `--no-state` against state on with every selection in `seed_mode: session`
 (history exclusion, the shown-songs exclusion and the taste-profile blend all at work), each
-on a fresh broker, in one run. Restore: the changelog of `--listeners` listeners, each state
+on a fresh broker, in one run; `--repeats` alternates the three kinds of run that many times
+and prints the median ratios. Restore: the changelog of `--listeners` listeners, each state
 holding `--history` events, 3 shown answers and a profile, read back by `Restorer` into
 empty stores (cold), then again into the stores it filled (warm: nothing new since their
 checkpoint). The machine's 1-minute load average is printed with every figure.
@@ -175,6 +176,38 @@ class StateBench(Bench):
         return listeners, total
 
 
+def throughput(
+    bench: StateBench, case: Any, root: Path, catalog: Catalog, n: int, repeats: int
+) -> None:
+    """State off (version 1 selections, then the same session selections) and state on,
+    alternating `repeats` times so that the machine's drift lands on all three; the ratios
+    are per repeat (runs minutes apart differ by more than the state's cost changes)."""
+    plain = events(catalog, n, False, "off")
+    ratios: list[tuple[float, float]] = []
+    for repeat in range(1, repeats + 1):
+        off = bench.throughput(case, root, plain, "--no-state")
+        same = bench.throughput(case, root, events(catalog, n, True, f"v2-{repeat}"), "--no-state")
+        on = bench.throughput(case, root, events(catalog, n, True, f"on-{repeat}"))
+        ratios.append((on.events_per_s / off.events_per_s, on.events_per_s / same.events_per_s))
+        print(
+            f"repeat {repeat}: state off {off.events_per_s:,.0f} events/s, "
+            f"{off.cpu_us_per_event:.0f} µs CPU/event (load {off.load_average:.1f}); "
+            f"state off, the same session selections (no state to use) "
+            f"{same.events_per_s:,.0f} events/s, {same.cpu_us_per_event:.0f} µs "
+            f"(load {same.load_average:.1f}); state on (session) {on.events_per_s:,.0f} "
+            f"events/s, {on.cpu_us_per_event:.0f} µs (load {on.load_average:.1f}): "
+            f"{ratios[-1][0]:.0%} of state off, {ratios[-1][1]:.0%} of the same selections",
+            flush=True,
+        )
+    if repeats > 1:
+        of_off, of_same = (float(np.median(column)) for column in zip(*ratios, strict=True))
+        print(
+            f"state on, median of {repeats} repeats: {of_off:.0%} of state off, "
+            f"{of_same:.0%} of the same selections state off",
+            flush=True,
+        )
+
+
 def _thirds(figures: dict[str, Any]) -> str:
     return "p99 by third of the run " + " / ".join(f"{p:.0f}" for p in figures["p99_thirds"])
 
@@ -189,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=50, help="events per restored listener")
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--work", type=Path, default=Path("/tmp/encore-bench"))
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="throughput runs of each kind, alternating"
+    )
     parser.add_argument("--skip", default="", help="comma list of throughput,latency,restore")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -200,25 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     root = trained if (trained / "knn").exists() else bench.train(case)
     catalog = read_catalog(case.csv)
     if "throughput" not in skip:
-        off = bench.throughput(case, root, events(catalog, args.events, False, "off"), "--no-state")
-        print(
-            f"state off: {off.events_per_s:,.0f} events/s, "
-            f"{off.cpu_us_per_event:.0f} µs CPU/event (load {off.load_average:.1f})",
-            flush=True,
-        )
-        same = bench.throughput(case, root, events(catalog, args.events, True, "v2"), "--no-state")
-        print(
-            f"state off, the same session selections (version 2, no state to use): "
-            f"{same.events_per_s:,.0f} events/s (load {same.load_average:.1f})",
-            flush=True,
-        )
-        on = bench.throughput(case, root, events(catalog, args.events, True, "on"))
-        print(
-            f"state on (session): {on.events_per_s:,.0f} events/s, "
-            f"{on.cpu_us_per_event:.0f} µs CPU/event (load {on.load_average:.1f})",
-            flush=True,
-        )
-        print(f"state on / off: {on.events_per_s / off.events_per_s:.0%}", flush=True)
+        throughput(bench, case, root, catalog, args.events, args.repeats)
     if "latency" not in skip:
         paced = events(catalog, int(args.rate * args.seconds), True, "floor")
         floor = bench.floor(paced, args.rate)
