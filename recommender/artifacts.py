@@ -28,7 +28,7 @@ from recommender.catalog import Catalog
 from recommender.clusters import cluster_table
 from recommender.errors import ArtifactError, ArtifactMismatch, ArtifactNotFound
 from recommender.recommender import Recommender, TrainingCurve
-from recommender.registry import resolve_options, spec
+from recommender.registry import resolve_options, saved_options, spec
 from recommender.scaling import Standardizer
 from recommender.search import Metric, NeighbourIndex
 
@@ -158,7 +158,7 @@ def load_artifact(
         catalog_embedding=encoded["embedding"],
         index=index,
         clusters=encoded.get("clusters"),
-        options=resolve_options(name, manifest.get("options")),
+        options=saved_options(name, manifest.get("options")),
         training_curve=TrainingCurve.from_dict(curve) if curve else None,
     )
 

@@ -34,7 +34,7 @@ def build(
     scaler = Standardizer.fit(catalog.features)
     scaled = scaler.transform(catalog.features)
     embedding, curve = spec(name).fitter()(scaled, catalog, opts, progress)
-    catalog_embedding = place(embedding, scaled, catalog.extra)
+    catalog_embedding = place(embedding, scaled, catalog.extra, catalog.artists)
     clusters = None
     if opts["clusters"]:
         clusters = fit_clusters(catalog_embedding, opts["clusters"], seed=opts["seed"])

@@ -111,7 +111,8 @@ class Recommender:
         self.metric: Metric = metric
         self.version: str = version or new_version()
         if catalog_embedding is None:  # labelled songs placed by their labels, if it does
-            catalog_embedding = place(embedding, scaler.transform(catalog.features), catalog.extra)
+            scaled = scaler.transform(catalog.features)
+            catalog_embedding = place(embedding, scaled, catalog.extra, catalog.artists)
         self.catalog_embedding = np.ascontiguousarray(catalog_embedding, dtype=np.float32)
         self.index: NeighbourIndex = index or ExactIndex(
             self.catalog_embedding[catalog.canonical_rows], metric=metric

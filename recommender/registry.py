@@ -83,6 +83,9 @@ SUPERVISED_DEFAULTS: Mapping[str, Any] = {
     "hidden": (256, 256),
     # Networks trained with seeds seed, seed + 1, ...; the served prediction is their mean.
     "members": 3,
+    # An unlabelled song's prediction counts as this many of its artist's labelled songs
+    # (0: its artist is not used); see `recommender.embeddings.supervised`.
+    "artist_prior": 1.0,
     "quantile_inputs": True,  # the network sees quantile-normal features
     "dropout": 0.1,
     "epochs": 200,
@@ -149,6 +152,16 @@ def spec(name: str) -> ModelSpec:
     if name not in MODELS:
         raise ConfigurationError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     return MODELS[name]
+
+
+def saved_options(name: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An artifact manifest's options, resolved as the model saved with them behaves: one
+    saved before `artist_prior` places songs without their artists (0), whatever the default
+    is now."""
+    saved = dict(_renamed(name, options or {}))
+    if name == "supervised" and saved:
+        saved.setdefault("artist_prior", 0.0)
+    return resolve_options(name, saved)
 
 
 def _renamed(name: str, options: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -36,6 +36,7 @@ _OPTION_FLAGS = (
     "metric",
     "weight",
     "members",
+    "artist_prior",
     "geometry",
     "dropout",
     "weight_decay",
@@ -101,6 +102,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=int,
         help="supervised: networks trained with seeds seed, seed + 1, ...; served as the "
         "mean of their predictions (default 3)",
+    )
+    parser.add_argument(
+        "--artist-prior",
+        type=float,
+        help="supervised: how many of an unlabelled song's artist's labelled songs the "
+        "prediction counts as when placing it (default 1; 0: the prediction alone)",
     )
     parser.add_argument("--dropout", type=float, help="supervised: dropout after hidden layers")
     parser.add_argument("--weight-decay", type=float, help="supervised: Adam weight decay")

@@ -60,12 +60,15 @@ def _columns(embedding: Embedding, method: str, n_features: int) -> np.ndarray:
 
 
 def place(
-    embedding: Embedding, scaled: np.ndarray, values: Mapping[str, Sequence[object]]
+    embedding: Embedding,
+    scaled: np.ndarray,
+    values: Mapping[str, Sequence[object]],
+    artists: Sequence[str] | np.ndarray | None = None,
 ) -> np.ndarray:
-    """Songs (standardised features (n, d), and their label columns' values) in the space:
-    `transform`, except for an embedding that places labelled songs by their labels
+    """Songs (standardised features (n, d), their label columns' values, and their artists)
+    in the space: `transform`, except for an embedding that places songs by labels
     (`SupervisedEmbedding.place`)."""
     placed = getattr(embedding, "place", None)
     if placed is None:
         return np.asarray(embedding.transform(scaled), dtype=np.float32)
-    return np.asarray(placed(scaled, values), dtype=np.float32)
+    return np.asarray(placed(scaled, values, artists), dtype=np.float32)

@@ -15,7 +15,9 @@ in one of three geometries (the `geometry` option):
   network's prediction. A query block is the seed's distribution p with that last coordinate
   zeroed (`query`), so the squared distance from a query to a song is
   `|p|^2 + 1 - 2 p.q`: songs rank by the probability that they share the seed's label, then
-  by sound.
+  by sound. A catalog song without a label whose artist has labelled songs is placed between
+  the prediction and its artist's labels (`artist_prior`: the prediction counts as that many
+  of the artist's songs; 0: the prediction alone): an artist's songs mostly share a genre.
 - `hellinger`: square roots of the predicted probabilities, the same for queries and songs;
   the distance between two blocks is (sqrt 2 times) their Hellinger distance.
 - `probabilities`: the predicted probabilities themselves.
@@ -81,6 +83,9 @@ class SupervisedEmbedding:
     # More (trunk, heads) of the same shape, trained with other seeds: the predictions are
     # the mean over all of them (empty: one network, as saved before ensembles).
     members: tuple[tuple[Layers, Layers], ...] = ()
+    # How many of an unlabelled song's artist's labelled songs its prediction counts as (see
+    # the module docstring; 0: not used, as saved before it was).
+    artist_prior: float = 0.0
 
     def __post_init__(self) -> None:
         if self.geometry not in GEOMETRIES:
@@ -124,16 +129,24 @@ class SupervisedEmbedding:
         """Songs placed by the network's predictions."""
         return self.encode(scaled, [None] * len(self.heads[0]))
 
-    def encode(self, scaled: np.ndarray, targets: Sequence[np.ndarray | None]) -> np.ndarray:
+    def encode(
+        self,
+        scaled: np.ndarray,
+        targets: Sequence[np.ndarray | None],
+        artists: Sequence[str] | np.ndarray | None = None,
+    ) -> np.ndarray:
         """Songs placed by their own labels where `targets` (one (n, n_labels) array or None
-        per column, see `label_targets`) has any, by the predictions elsewhere. Only the
-        `labels` geometry uses the labels."""
+        per column, see `label_targets`) has any, by the predictions elsewhere (moved towards
+        their artist's labels, with `artists`: one per song). Only the `labels` geometry uses
+        the labels."""
         scaled = np.asarray(scaled, dtype=np.float32)
         blocks = []
         for p, known in zip(self.probabilities(scaled), targets, strict=True):
             if self.padded:
                 if known is not None:
                     labelled = known.sum(axis=1) > 0
+                    if artists is not None and self.artist_prior > 0:
+                        p = by_artist(p, known, labelled, artists, self.artist_prior)
                     p[labelled] = known[labelled]
                 rest = np.sqrt(np.maximum(1.0 - (p * p).sum(axis=1, keepdims=True), 0.0))
                 blocks.append(np.hstack([p, rest]))
@@ -141,7 +154,12 @@ class SupervisedEmbedding:
                 blocks.append(np.sqrt(p) if self.geometry == "hellinger" else p)
         return np.hstack([scaled, *(self.weight * b for b in blocks)]).astype(np.float32)
 
-    def place(self, scaled: np.ndarray, values: Mapping[str, Sequence[object]]) -> np.ndarray:
+    def place(
+        self,
+        scaled: np.ndarray,
+        values: Mapping[str, Sequence[object]],
+        artists: Sequence[str] | np.ndarray | None = None,
+    ) -> np.ndarray:
         """Songs placed by their labels in `values` (label column -> one value per song, e.g.
         a catalog's extra columns), where they have one the model knows; see `encode`."""
         if not self.columns:
@@ -150,7 +168,7 @@ class SupervisedEmbedding:
             label_targets(values[column], names)[0] if column in values else None
             for column, names in zip(self.columns, self.labels, strict=True)
         ]
-        return self.encode(scaled, targets)
+        return self.encode(scaled, targets, artists)
 
     def query_zeroed(self, n_features: int) -> np.ndarray:
         """The coordinates a query leaves at zero (the `labels` geometry's length terms)."""
@@ -175,6 +193,7 @@ class SupervisedEmbedding:
             # 1: hellinger (the only geometry of artifacts from before `labels`), 0: not.
             "supervised.sqrt": np.array([int(self.geometry == "hellinger")], dtype=np.int64),
             "supervised.geometry": np.array([GEOMETRIES.index(self.geometry)], dtype=np.int64),
+            "supervised.artist_prior": np.array([self.artist_prior], dtype=np.float32),
         }
         for m, (trunk, heads) in enumerate(self.members, start=1):
             state.update(layers_state(f"supervised.members.{m}.trunk", trunk))
@@ -220,7 +239,40 @@ class SupervisedEmbedding:
             labels,
             columns if len(columns) == len(labels) else (),
             tuple(members),
+            float(state["supervised.artist_prior"][0])
+            if "supervised.artist_prior" in state
+            else 0.0,
         )
+
+
+def by_artist(
+    p: np.ndarray,
+    known: np.ndarray,
+    labelled: np.ndarray,
+    artists: Sequence[str] | np.ndarray,
+    prior: float,
+) -> np.ndarray:
+    """Predictions `p` (n, n_labels) of the unlabelled songs whose artist has labelled
+    songs, moved to `(prior * p + sum of those songs' labels) / (prior + their count)`: the
+    mean of the artist's labels, with the prediction counting as `prior` songs. Artists are
+    matched trimmed and case-folded; a song without one keeps its prediction."""
+    names = np.array([str(a).strip().casefold() for a in artists])
+    if len(names) != len(p):
+        raise ValueError(f"{len(names)} artists for {len(p)} songs")
+    if not labelled.any():
+        return p
+    _, artist = np.unique(names, return_inverse=True)
+    sums = np.zeros((int(artist.max()) + 1, p.shape[1]), np.float64)
+    np.add.at(sums, artist[labelled], known[labelled])
+    counts = np.bincount(artist[labelled], minlength=len(sums)).astype(np.float64)
+    counts[artist[names == ""]] = 0.0  # no artist: no evidence
+    moved = ~labelled & (counts[artist] > 0)
+    if not moved.any():
+        return p
+    p = p.copy()
+    at = artist[moved]
+    p[moved] = (prior * p[moved] + sums[at]) / (prior + counts[at])[:, None]
+    return p
 
 
 def _text(value: str) -> np.ndarray:

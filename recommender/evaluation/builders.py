@@ -75,7 +75,8 @@ def evaluated_model(
             f"trained on the labels ({', '.join(columns)}) of the {songs} songs that are not "
             "queries; the queries' labels are hidden from it"
         )
-        return rebuild(trained, data.catalog, place(trained.embedding, scaled, hidden.extra)), note
+        placed = place(trained.embedding, scaled, hidden.extra, data.catalog.artists)
+        return rebuild(trained, data.catalog, placed), note
     if artifacts is not None:
         try:
             loaded = load_artifact(artifacts, name, full_catalog)

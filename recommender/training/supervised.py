@@ -77,6 +77,7 @@ class LabelNetwork(nn.Module):
         labels: Sequence[Sequence[str]] = (),
         columns: Sequence[str] = (),
         members: Sequence[LabelNetwork] = (),
+        artist_prior: float = 0.0,
     ) -> SupervisedEmbedding:
         """The served form; `members`: more networks of the same shape, whose predictions
         are averaged with this one's."""
@@ -91,6 +92,7 @@ class LabelNetwork(nn.Module):
             names,
             tuple(columns),
             tuple(member.layers() for member in members),
+            artist_prior,
         )
 
     def layers(self) -> tuple[Layers, Layers]:
@@ -166,6 +168,7 @@ def train_network(
         [t.names for t in described],
         [t.column for t in described],
         members=networks[1:],
+        artist_prior=float(options["artist_prior"]),
     )
     extra = {
         "loss": "cross-entropy",

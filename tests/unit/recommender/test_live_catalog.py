@@ -12,6 +12,7 @@ import pytest
 
 from recommender.build import build
 from recommender.catalog import Catalog
+from recommender.embeddings import place
 from recommender.features import AUDIO_FEATURES
 from recommender.live import CatalogUpdate, TrackUpsert, apply_update, compacted
 from recommender.recommender import Recommender
@@ -89,9 +90,13 @@ def apply_all(
 
 
 def fresh(model: Recommender) -> Recommender:
-    """The same fitted model built on the final catalog's living tracks, searched exactly."""
+    """The same fitted model built on the final catalog's living tracks, searched exactly,
+    its songs placed as a live catalog places the songs it adds: by their labels or the
+    prediction, not their artist's labels (`supervised`'s `artist_prior` applies to the
+    catalog it is trained on)."""
     final = compacted(model.catalog)
-    return Recommender(model.name, final, model.scaler, model.embedding, model.metric)
+    placed = place(model.embedding, model.scaler.transform(final.features), final.extra)
+    return Recommender(model.name, final, model.scaler, model.embedding, model.metric, None, placed)
 
 
 def neighbour_ids(model: Recommender, track_ids: list[str], k: int = 10) -> list[set[str]]:

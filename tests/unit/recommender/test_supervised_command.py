@@ -47,12 +47,14 @@ def test_train_supervised_on_two_label_columns_and_serve_it(tmp_path, export, ca
     assert "solo" in labels["Genre"] and labels["Mood"] == ["down", "up"]
     assert model.catalog_embedding.shape[1] == 12 + (len(labels["Genre"]) + 1) + (2 + 1)
     assert model.embedding.columns == ("Genre", "Mood") and model.query_zeroed.size == 2
+    assert model.options["artist_prior"] == model.embedding.artist_prior == 1.0  # the default
     hellinger = tmp_path / "hellinger"
     argv = ["train", "--model", "supervised", "--catalog", str(export), "--out", str(hellinger)]
     argv += ["--label-column", "Genre", "--epochs", "2", "--geometry", "hellinger"]
-    assert main(argv) == 0
+    assert main([*argv, "--artist-prior", "0"]) == 0
     roots = load_artifact(hellinger, "supervised", catalog)
     assert roots.options["geometry"] == "hellinger" and roots.query_zeroed.size == 0
+    assert roots.options["artist_prior"] == roots.embedding.artist_prior == 0.0
 
 
 def test_label_columns_are_for_label_trained_models(tmp_path, export, capsys):

@@ -103,16 +103,19 @@ def test_an_artifact_from_before_the_labels_geometry_still_loads(tmp_path) -> No
     # What an artifact of the Hellinger-only model held: `sqrt_probabilities`, no geometry,
     # no label names.
     manifest = json.loads((path / "manifest.json").read_text())
-    del manifest["options"]["geometry"]
+    del manifest["options"]["geometry"], manifest["options"]["artist_prior"]
     manifest["options"]["sqrt_probabilities"] = True
     (path / "manifest.json").write_text(json.dumps(manifest))
     weights = load_file(path / "model.safetensors")
     old = {k: v for k, v in weights.items() if k != "supervised.geometry"}
+    old = {k: v for k, v in old.items() if k != "supervised.artist_prior"}
     old = {k: v for k, v in old.items() if not k.startswith(("supervised.labels", "supervised.c"))}
     save_file(old, path / "model.safetensors")
     loaded = load_artifact(tmp_path, "supervised", catalog)
     assert loaded.embedding.geometry == "hellinger" and loaded.options["geometry"] == "hellinger"
     assert loaded.query_zeroed.size == 0
+    # Saved before `artist_prior`: placed without artists, and its options say so.
+    assert loaded.options["artist_prior"] == loaded.embedding.artist_prior == 0.0
     seeds = catalog.features[:5] + 0.01
     np.testing.assert_allclose(loaded.embed(seeds), model.embed(seeds), atol=1e-6)
 
@@ -143,3 +146,25 @@ def test_members_train_with_successive_seeds() -> None:
     other = train_supervised(catalog, options={**FAST, "seed": 4, "members": 1})
     for got, want in zip(pair.embedding.members[0][0][0], other.embedding.trunk[0], strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_an_unlabelled_song_is_placed_between_its_prediction_and_its_artists_labels() -> None:
+    torch.manual_seed(0)
+    network = LabelNetwork(9, (12,), (3,), dropout=0.0).eval()
+    served = network.export(1.0, "labels", None, [("a", "b", "c")], ["genre"], artist_prior=1.0)
+    x = np.random.default_rng(2).normal(size=(6, 9)).astype(np.float32)
+    genres = ["a", "b", "", "", "c", ""]
+    # Row 2's artist is rows 0 and 1's (trimmed, case-folded); row 3's has no labelled song;
+    # row 5 has no artist at all.
+    artists = ["Xavier", "Xavier", " xavier ", "Yola", "Zed", ""]
+    predicted = served.probabilities(x)[0]
+    block = served.place(x, {"genre": genres}, artists)[:, 9:12]
+    np.testing.assert_allclose(block[2], (predicted[2] + [1.0, 1.0, 0.0]) / 3, atol=1e-6)
+    np.testing.assert_allclose(block[[3, 5]], predicted[[3, 5]], atol=1e-6)
+    np.testing.assert_allclose(block[[0, 1, 4]], np.eye(3), atol=1e-6)
+    # Saved with the model; a model saved before it places by the prediction alone.
+    loaded = SupervisedEmbedding.from_state(served.state())
+    assert loaded.artist_prior == 1.0
+    older = {k: v for k, v in served.state().items() if k != "supervised.artist_prior"}
+    alone = SupervisedEmbedding.from_state(older).place(x, {"genre": genres}, artists)
+    np.testing.assert_allclose(alone[2, 9:12], predicted[2], atol=1e-6)
