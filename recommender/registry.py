@@ -158,7 +158,7 @@ def saved_options(name: str, options: Mapping[str, Any] | None) -> dict[str, Any
     """An artifact manifest's options, resolved as the model saved with them behaves: one
     saved before `artist_prior` places songs without their artists (0), whatever the default
     is now."""
-    saved = dict(_renamed(name, options or {}))
+    saved = dict(options or {})  # (`resolve_options` renames older options)
     if name == "supervised" and saved:
         saved.setdefault("artist_prior", 0.0)
     return resolve_options(name, saved)

@@ -140,13 +140,16 @@ class SupervisedEmbedding:
         their artist's labels, with `artists`: one per song). Only the `labels` geometry uses
         the labels."""
         scaled = np.asarray(scaled, dtype=np.float32)
+        codes = None  # the artists as integers, worked out once for every column
+        if self.padded and artists is not None and self.artist_prior > 0:
+            codes = artist_codes(artists)
         blocks = []
         for p, known in zip(self.probabilities(scaled), targets, strict=True):
             if self.padded:
                 if known is not None:
                     labelled = known.sum(axis=1) > 0
-                    if artists is not None and self.artist_prior > 0:
-                        p = by_artist(p, known, labelled, artists, self.artist_prior)
+                    if codes is not None:
+                        p = by_artist(p, known, labelled, codes, self.artist_prior)
                     p[labelled] = known[labelled]
                 rest = np.sqrt(np.maximum(1.0 - (p * p).sum(axis=1, keepdims=True), 0.0))
                 blocks.append(np.hstack([p, rest]))
@@ -245,32 +248,34 @@ class SupervisedEmbedding:
         )
 
 
-def by_artist(
-    p: np.ndarray,
-    known: np.ndarray,
-    labelled: np.ndarray,
-    artists: Sequence[str] | np.ndarray,
-    prior: float,
-) -> np.ndarray:
-    """Predictions `p` (n, n_labels) of the unlabelled songs whose artist has labelled
-    songs, moved to `(prior * p + sum of those songs' labels) / (prior + their count)`: the
-    mean of the artist's labels, with the prediction counting as `prior` songs. Artists are
-    matched trimmed and case-folded; a song without one keeps its prediction."""
+def artist_codes(artists: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Each song's artist as an integer, artists matched trimmed and case-folded; -1 for a
+    song without one."""
     names = np.array([str(a).strip().casefold() for a in artists])
-    if len(names) != len(p):
-        raise ValueError(f"{len(names)} artists for {len(p)} songs")
-    if not labelled.any():
+    _, codes = np.unique(names, return_inverse=True)
+    return np.where(names == "", -1, codes.reshape(-1))
+
+
+def by_artist(
+    p: np.ndarray, known: np.ndarray, labelled: np.ndarray, codes: np.ndarray, prior: float
+) -> np.ndarray:
+    """Predictions `p` (n, n_labels) of the unlabelled songs whose artist (`codes`, from
+    `artist_codes`) has labelled songs, moved to `(prior * p + sum of those songs' labels) /
+    (prior + their count)`: the mean of the artist's labels, with the prediction counting as
+    `prior` songs. A song without an artist keeps its prediction."""
+    if len(codes) != len(p):
+        raise ValueError(f"{len(codes)} artists for {len(p)} songs")
+    evidence = labelled & (codes >= 0)
+    if not evidence.any():
         return p
-    _, artist = np.unique(names, return_inverse=True)
-    sums = np.zeros((int(artist.max()) + 1, p.shape[1]), np.float64)
-    np.add.at(sums, artist[labelled], known[labelled])
-    counts = np.bincount(artist[labelled], minlength=len(sums)).astype(np.float64)
-    counts[artist[names == ""]] = 0.0  # no artist: no evidence
-    moved = ~labelled & (counts[artist] > 0)
+    sums = np.zeros((int(codes.max()) + 1, p.shape[1]), np.float64)
+    np.add.at(sums, codes[evidence], known[evidence])
+    counts = np.bincount(codes[evidence], minlength=len(sums)).astype(np.float64)
+    moved = ~labelled & (codes >= 0) & (counts[np.maximum(codes, 0)] > 0)
     if not moved.any():
         return p
     p = p.copy()
-    at = artist[moved]
+    at = codes[moved]
     p[moved] = (prior * p[moved] + sums[at]) / (prior + counts[at])[:, None]
     return p
 
